@@ -1,0 +1,5 @@
+r"""ibcheck's numeric side: high-precision flows (mpmath/gmpy2 Taylor integrator) that confirm
+what ``theory`` derives, with honest verdicts (residual, tolerance, error estimate)."""
+from .errors import FlowBlowUp, NotConverged, PrecisionTooLow, ProblemError, SingularInitialization
+from .odes import ODESystem
+from .verdict import Verdict

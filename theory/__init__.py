@@ -1,0 +1,7 @@
+r"""ibcheck's symbolic side: parameterization -> conservation laws, mirror potentials,
+limiting regularizers, proofs, LaTeX. Exact (SymPy) throughout; never imports ``numerics``."""
+from .claims import (ConservedQuantity, Derivation, LawCount, LimitingRegularizer, MirrorPotential,
+                     NoMirror, Proof)
+from .errors import (IbcheckError, InvalidParameterization, LeafNotSolvable, NoMirrorPotential,
+                     UndecidedError)
+from .parameterization import TIME, Block, Coordinate, Parameterization, from_matrices, matrix_symbols, separable

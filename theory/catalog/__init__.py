@@ -1,0 +1,64 @@
+r"""The catalog: parameterizations from the literature, each citing its source.
+
+``CATALOG`` maps a name to an :class:`Entry`: a builder (keyword defaults give the
+instance ``ibcheck check --all`` uses), the citation, and the paper's own claims
+(``literature``) that the checker verifies next to what ``theory.derive`` finds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import diagonal, linear, noncommuting
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    build: Callable
+    literature: Callable[[], tuple]
+    summary: str
+    defaults: dict = field(default_factory=dict)
+    mirror: bool = True   # whether a mirror potential is expected
+
+    def parameterization(self, **kw):
+        return self.build(**{**self.defaults, **kw})
+
+    @property
+    def source(self) -> str:
+        return self.parameterization().source
+
+
+def _entries():
+    E = Entry
+    return [
+        E("diagonal-quadratic", diagonal.quadratic, diagonal.quadratic_literature,
+          "w = u*u - v*v (hyperbolic entropy; l1 as alpha->0, l2 as alpha->oo)", {"n": 3}),
+        E("diagonal-depth3", lambda n=3: diagonal.depth(3, n), lambda: diagonal.depth_literature(3),
+          "w = u^3 - v^3 (depth 3; l1 without log factor)", {"n": 3}),
+        E("diagonal-depth4", lambda n=3: diagonal.depth(4, n), lambda: diagonal.depth_literature(4),
+          "w = u^4 - v^4 (depth 4)", {"n": 3}),
+        E("diagonal-product", diagonal.product, diagonal.product_literature,
+          "w = u*v with init scale alpha and shape s", {"n": 3}),
+        E("diagonal-product-pm", diagonal.product_pm, diagonal.product_pm_literature,
+          "w = u+ v+ - u- v- (Azulay Thm 4.1)", {"n": 3}),
+        E("diagonal-squared", diagonal.squared, diagonal.squared_literature,
+          "w = u*u, sign-constrained (entropy)", {"n": 3}),
+        E("linear-net-2x2x2", linear.linear_net, lambda: linear.linear_net_literature((2, 2, 2)),
+          "W = U2 U1, 2x2 factors (3 laws)", {"widths": (2, 2, 2)}, mirror=False),
+        E("linear-net-2x3x2x2", linear.linear_net, lambda: linear.linear_net_literature((2, 3, 2, 2)),
+          "W = U3 U2 U1, widths 2-3-2-2 (9 laws)", {"widths": (2, 3, 2, 2)}, mirror=False),
+        E("shared-hidden-unit", noncommuting.shared_hidden_unit, lambda: (),
+          "w = (a c, b c): non-commuting, no mirror potential", {}, mirror=False),
+    ]
+
+
+CATALOG = {e.name: e for e in _entries()}
+
+
+def get(name: str) -> Entry:
+    """The catalog entry called ``name`` (a clear error listing the names otherwise)."""
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise KeyError(f"no catalog entry {name!r}; known: {', '.join(CATALOG)}") from None

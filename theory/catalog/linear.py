@@ -1,0 +1,63 @@
+r"""Deep linear networks :math:`W = U_L \cdots U_1` (matrix-valued parameters).
+
+Source: Marcotte, Gribonval, Peyré, 'Abide by the Law and Follow the Flow: Conservation
+Laws for Gradient Flows', NeurIPS 2023, Sec. 4 (linear networks): the laws are the entries of
+:math:`U_{k+1}^\top U_{k+1} - U_k U_k^\top` (balancedness; Arora, Cohen, Hazan, ICML 2018), and
+there are no others, so a two-layer net with hidden width r has :math:`r(r+1)/2` laws.
+Deep linear nets with more than one output do not commute: no mirror potential (Li, Wang,
+Lee, Arora et al., NeurIPS 2022, Thm 4.10 gives the bracket test).
+"""
+from __future__ import annotations
+
+import random
+
+import sympy as sp
+
+from ..claims import ConservedQuantity
+from ..parameterization import from_matrices, matrix_symbols
+
+MARCOTTE = ("Marcotte, Gribonval, Peyré, 'Abide by the Law and Follow the Flow: Conservation Laws "
+            "for Gradient Flows', NeurIPS 2023, Sec. 4")
+
+
+def _factors(widths):
+    return [(f"U{k + 1}", matrix_symbols(f"U{k + 1}", widths[k + 1], widths[k]))
+            for k in range(len(widths) - 1)]
+
+
+def linear_net(widths=(2, 2, 2), seed: int = 0) -> "Parameterization":
+    r""":math:`W = U_L\cdots U_1`, :math:`U_k \in \mathbb R^{d_k \times d_{k-1}}`, widths
+    :math:`(d_0, \dots, d_L)`; init: small rationals drawn with ``seed`` (generic point).
+
+    Source: Marcotte et al. 2023, Sec. 4; law count :math:`\sum_{k} d_k(d_k+1)/2` over hidden
+    widths for generic architectures.
+    """
+    widths = tuple(int(d) for d in widths)
+    if len(widths) < 3 or min(widths) < 1:
+        raise ValueError(f"linear_net needs at least two layers of positive widths, got {widths}")
+    facs = _factors(widths)
+    out = facs[-1][1]
+    for _, F in reversed(facs[:-1]):
+        out = out * F
+    rng = random.Random(seed)
+    init = [sp.Matrix(F.rows, F.cols, lambda a, b: sp.Rational(rng.randint(-9, 9) or 1, 10))
+            for _, F in facs]
+    name = "linear-net-" + "x".join(map(str, widths))
+    return from_matrices(name, facs, out, init, source=MARCOTTE,
+                         description=f"W = U_L...U_1, widths {widths}")
+
+
+def linear_net_literature(widths=(2, 2, 2)) -> tuple:
+    r"""Balancedness laws: entries (upper triangle) of :math:`U_{k+1}^\top U_{k+1} - U_k U_k^\top`."""
+    facs = _factors(tuple(widths))
+    laws = []
+    for (_, A), (_, B) in zip(facs, facs[1:]):
+        C = B.T * B - A * A.T
+        laws.extend(ConservedQuantity(sp.expand(C[i, j]), origin="user")
+                    for i in range(C.rows) for j in range(i, C.cols))
+    return tuple(laws)
+
+
+def known_law_count(widths) -> int:
+    r"""The count stated for generic linear nets: :math:`\sum_{k=1}^{L-1} d_k(d_k+1)/2`."""
+    return sum(d * (d + 1) // 2 for d in tuple(widths)[1:-1])
