@@ -5,3 +5,5 @@ from .claims import (ConservedQuantity, Derivation, LawCount, LimitingRegularize
 from .errors import (IbcheckError, InvalidParameterization, LeafNotSolvable, NoMirrorPotential,
                      UndecidedError)
 from .parameterization import TIME, Block, Coordinate, Parameterization, from_matrices, matrix_symbols, separable
+from .derive import derive
+from .verify import verify

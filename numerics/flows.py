@@ -1,0 +1,191 @@
+r"""Gradient flows of a parameterization as ODE systems (exact SymPy data, no floats).
+
+For :math:`w = G(x)`, metric :math:`M`, loss :math:`L(w)` and an optional explicit
+regularizer :math:`\lambda(t) h(x)`:
+
+.. math::
+   \dot x = -M\bigl(J_G(x)^\top g + \lambda(t)\nabla h(x)\bigr),\qquad g = \nabla L(w),
+   \qquad \dot\mu = -g,
+
+where :math:`\mu(t) = -\int_0^t \nabla L(w(s))\,ds` is carried along so that the mirror identity
+:math:`\nabla R(w(t)) = \mu(t)` (with :math:`\nabla R(w_0) = 0`) can be checked directly. For least
+squares :math:`L = \tfrac12\|Xw - y\|^2` the program keeps :math:`w`, :math:`r = Xw - y` and
+:math:`g = X^\top r` as intermediates, so its size is linear in the model and the data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import sympy as sp
+
+from theory.parameterization import TIME, Parameterization
+
+from .errors import ProblemError, SingularInitialization
+from .odes import ODESystem
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A gradient flow ready to integrate, with the bookkeeping the checks need."""
+
+    model: Parameterization       # with every constant replaced by its value
+    system: ODESystem
+    y0: tuple                     # exact initial state (x0, then mu0 = 0)
+    params: tuple                 # the x states
+    duals: tuple                  # the mu states (empty when not carried)
+    outputs: tuple                # G(x) as expressions of the x states
+    gradient: tuple               # grad L(w) as expressions of w symbols
+    w_symbols: tuple
+    X: tuple | None = None
+    y: tuple | None = None
+    values: tuple = ()            # ((constant, value or per-coordinate tuple), ...)
+
+    @property
+    def x0(self) -> tuple:
+        return self.y0[: len(self.params)]
+
+    @property
+    def w0(self) -> tuple:
+        sub = dict(zip(self.params, self.x0))
+        return tuple(sp.sympify(e).xreplace(sub) for e in self.outputs)
+
+
+def _exact(v):
+    """Exact SymPy number from user input; floats are taken at their decimal text (0.1 -> 1/10)."""
+    if isinstance(v, float):
+        return sp.Rational(repr(v))
+    e = sp.sympify(v, rational=True) if isinstance(v, str) else sp.sympify(v)
+    if e.has(sp.Float):
+        e = e.xreplace({f: sp.Rational(str(f)) for f in e.atoms(sp.Float)})
+    return e
+
+
+def instantiate(p: Parameterization, values: Mapping | None = None) -> Parameterization:
+    """Replace the constants of ``p`` by exact values.
+
+    For separable models a constant may be given per coordinate (a sequence of length n): the
+    i-th value is used in coordinate i's initial values, rates and regularizer.
+    """
+    values = dict(values or {})
+    byname = {c.name: c for c in p.constants}
+    vals = {}
+    for k, v in values.items():
+        key = byname.get(k if isinstance(k, str) else k.name)
+        if key is None:
+            raise ProblemError(f"{p.name}: no constant named {k}; constants are "
+                               f"{', '.join(byname) or '(none)'}")
+        vals[key] = v
+    missing = [c for c in p.constants if c not in vals]
+    if missing:
+        raise ProblemError(f"{p.name}: give a value for {', '.join(map(str, missing))}")
+    scalar = {k: _exact(v) for k, v in vals.items() if not isinstance(v, (list, tuple))}
+    per = {k: tuple(_exact(x) for x in v) for k, v in vals.items() if isinstance(v, (list, tuple))}
+    if not per:
+        return p.substitute(scalar)
+    if p.coordinate is None:
+        raise ProblemError(f"{p.name}: per-coordinate values need a separable model")
+    n = p.n_outputs
+    for k, v in per.items():
+        if len(v) != n:
+            raise ProblemError(f"{p.name}: {k} has {len(v)} values but the model has {n} coordinates")
+    q = p.substitute(scalar)
+    k_per = len(p.coordinate.params)
+    init = list(q.init)
+    metric = None if q.metric is None else sp.Matrix(q.metric)
+    for i in range(n):
+        sub = {c: per[c][i] for c in per}
+        for j in range(k_per):
+            init[i * k_per + j] = sp.sympify(init[i * k_per + j]).xreplace(sub)
+            if metric is not None:
+                idx = i * k_per + j
+                metric[idx, idx] = metric[idx, idx].xreplace(sub)
+    if q.regularizer is not None and q.regularizer.free_symbols & set(per):
+        raise ProblemError(f"{p.name}: per-coordinate constants inside the regularizer are not supported")
+    from dataclasses import replace
+    return replace(q, init=tuple(init), metric=metric,
+                   constants=tuple(c for c in q.constants if c not in per))
+
+
+def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | None = None, *,
+                  values: Mapping | None = None, loss: sp.Expr | None = None,
+                  w_symbols: Sequence | None = None, duals: bool = True) -> Flow:
+    r"""The gradient flow of ``p`` on least squares :math:`\tfrac12\|Xw-y\|^2` (``X``, ``y``)
+    or on a smooth ``loss`` given as a SymPy expression in ``w_symbols`` (default ``w_1..w_n``)."""
+    q = instantiate(p, values)
+    n, D = q.n_outputs, q.dim
+    wsyms = tuple(w_symbols) if w_symbols is not None else q.output_symbols("w")
+    if len(wsyms) != n:
+        raise ProblemError(f"{p.name}: {len(wsyms)} w symbols for {n} outputs")
+    Wint = tuple(sp.Symbol(f"_w{i}", real=True) for i in range(n))
+    Gint = tuple(sp.Symbol(f"_g{i}", real=True) for i in range(n))
+    inter = [(Wint[i], q.outputs[i]) for i in range(n)]
+    Xe = ye = None
+    if loss is None:
+        if X is None or y is None:
+            raise ProblemError("give least-squares data X, y or a loss expression")
+        Xe = tuple(tuple(_exact(a) for a in row) for row in X)
+        ye = tuple(_exact(b) for b in y)
+        if not Xe or any(len(row) != n for row in Xe):
+            widths = sorted({len(row) for row in Xe})
+            raise ProblemError(f"{p.name}: X must have {n} columns (one per output w_i); "
+                               f"got rows of length {widths or [0]}")
+        if len(ye) != len(Xe):
+            raise ProblemError(f"{p.name}: X has {len(Xe)} rows but y has {len(ye)} entries")
+        m = len(Xe)
+        R = tuple(sp.Symbol(f"_r{j}", real=True) for j in range(m))
+        inter += [(R[j], sp.Add(*[Xe[j][i] * Wint[i] for i in range(n) if Xe[j][i] != 0]) - ye[j])
+                  for j in range(m)]
+        inter += [(Gint[i], sp.Add(*[Xe[j][i] * R[j] for j in range(m) if Xe[j][i] != 0]))
+                  for i in range(n)]
+        grad_w = tuple(sp.Add(*[Xe[j][i] * (sp.Add(*[Xe[j][k] * wsyms[k] for k in range(n)]) - ye[j])
+                                for j in range(m)]) for i in range(n))
+    else:
+        loss = sp.sympify(loss)
+        extra = loss.free_symbols - set(wsyms)
+        if extra:
+            raise ProblemError(f"loss uses {sorted(map(str, extra))}, which are not output symbols "
+                               f"{[str(s) for s in wsyms]}")
+        grad_w = tuple(sp.diff(loss, s) for s in wsyms)
+        to_int = dict(zip(wsyms, Wint))
+        inter += [(Gint[i], grad_w[i].xreplace(to_int)) for i in range(n)]
+    # x-dot = -M (J^T g + lambda(t) grad h): the Jacobian is sparse for separable/matrix models,
+    # so differentiate <g, G(x)> term by term instead of forming J.
+    pullback = [sp.Add(*[sp.diff(q.outputs[i], xk) * Gint[i] for i in range(n)
+                         if xk in q.outputs[i].free_symbols]) for xk in q.params]
+    if q.regularizer is not None:
+        lam = q.schedule if q.schedule is not None else sp.Integer(1)
+        pullback = [pb + lam * sp.diff(q.regularizer, xk) for pb, xk in zip(pullback, q.params)]
+    M = q.metric_matrix()
+    if q.metric is None:
+        xdot = [-pb for pb in pullback]
+    else:
+        xdot = [-sp.Add(*[M[k, l] * pullback[l] for l in range(D) if M[k, l] != 0]) for k in range(D)]
+    mus = tuple(sp.Symbol(f"mu_{i + 1}", real=True) for i in range(n)) if duals else ()
+    rhs = tuple(xdot) + tuple(-Gint[i] for i in range(n) if duals)
+    uses_time = any(TIME in e.free_symbols for _, e in inter) or any(TIME in sp.sympify(e).free_symbols for e in rhs)
+    system = ODESystem(states=tuple(q.params) + mus, rhs=rhs, intermediates=tuple(inter),
+                       time=TIME if uses_time else None, name=q.name)
+    y0 = tuple(q.init) + tuple(sp.Integer(0) for _ in mus)
+    _check_regular(q, system, y0)
+    vals = tuple(sorted(((str(k), v) for k, v in (values or {}).items()), key=lambda kv: kv[0]))
+    return Flow(model=q, system=system, y0=y0, params=tuple(q.params), duals=mus,
+                outputs=tuple(q.outputs), gradient=grad_w, w_symbols=wsyms, X=Xe, y=ye, values=vals)
+
+
+def _check_regular(q: Parameterization, system: ODESystem, y0: tuple) -> None:
+    """Refuse an initial point where the vector field is undefined (e.g. 1/u at u = 0)."""
+    sub = dict(zip(system.states, y0))
+    if system.time is not None:
+        sub[system.time] = sp.Integer(0)
+    for s, e in system.intermediates:
+        val = sp.sympify(e).xreplace(sub)
+        if val.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise SingularInitialization(
+                f"{q.name}: the vector field is singular at the initialization ({s} = {e} is undefined "
+                f"at {', '.join(f'{k}={v}' for k, v in list(sub.items())[:8])})")
+        sub[s] = val
+    for st, e in zip(system.states, system.rhs):
+        val = sp.sympify(e).xreplace(sub)
+        if val.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise SingularInitialization(f"{q.name}: d{st}/dt is singular at the initialization")

@@ -1,0 +1,69 @@
+r"""``derive(p)``: everything the theory engine establishes about a parameterization.
+
+Pipeline: law count (exact Lie-algebra rank) → laws (ansatz over QQ, characteristics), each
+proved → mirror potential (bracket test; dual/primal potential; proof) → limiting regularizers
+(:math:`\alpha \to 0`, :math:`\alpha \to \infty`), each proved. The result is a plain
+:class:`~theory.claims.Derivation`.
+"""
+from __future__ import annotations
+
+import time
+
+from . import cache
+from .claims import Derivation, NoMirror
+from .errors import LeafNotSolvable, NoMirrorPotential, UndecidedError
+from .parameterization import Parameterization
+
+
+def scale_constant(p: Parameterization):
+    """The initialization scale whose limits are studied: the constant named ``alpha`` if any."""
+    for c in p.constants:
+        if c.name in {"alpha", "α"}:
+            return c
+    return None
+
+
+def derive(p: Parameterization, *, limits: bool = True, use_cache: bool = True) -> Derivation:
+    """Derive laws, mirror potential and limiting regularizers of ``p`` (see module doc)."""
+    from .laws import find_laws, law_summary, prove_law
+    from .lie import lie_count
+    from .limits import derive_limits
+    from .mirror import derive_potential
+
+    key = f"{p.fingerprint()}-{int(limits)}"
+    if use_cache:
+        hit = cache.load(key)
+        if hit is not None:
+            return hit
+    timings, notes = {}, []
+    t0 = time.perf_counter()
+    count = lie_count(p)
+    timings["law count"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    found = find_laws(p, count=count)
+    laws = tuple((h, prove_law(p, h.expr, coordinate=h.coordinate)) for h in found)
+    timings["laws"] = time.perf_counter() - t0
+    notes.append(law_summary(found, count))
+
+    t0 = time.perf_counter()
+    mirror, lims = None, ()
+    try:
+        mirror = derive_potential(p)
+    except NoMirrorPotential as e:
+        mirror = NoMirror(str(e), pair=e.pair, bracket=e.bracket, point=e.point)
+    except (LeafNotSolvable, UndecidedError, NotImplementedError) as e:
+        mirror = NoMirror(f"mirror potential not derived: {e}")
+        notes.append(f"mirror potential not derived in closed form: {e}")
+    timings["mirror"] = time.perf_counter() - t0
+
+    scale = scale_constant(p)
+    if limits and isinstance(mirror, tuple) and scale is not None:
+        t0 = time.perf_counter()
+        lims = tuple(derive_limits(p, mirror[0], scale=scale))
+        timings["limits"] = time.perf_counter() - t0
+    d = Derivation(parameterization=p, law_count=count, laws=laws, mirror=mirror, limits=lims,
+                   notes=tuple(notes), timings=timings)
+    if use_cache:
+        cache.store(key, d)
+    return d

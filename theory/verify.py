@@ -1,0 +1,33 @@
+r"""``verify(p, claim)``: prove or refute a user's claim with the same checks derivations use.
+
+* :class:`~theory.claims.ConservedQuantity`: :math:`J_G M \nabla h \equiv 0`;
+* :class:`~theory.claims.MirrorPotential`: :math:`\nabla^2 R\, J_G M J_G^\top = I` on the leaf through
+  :math:`x_0` and :math:`\nabla R(w_0) = 0` (or the dual identity :math:`\nabla Q(\mu) = G(\psi(x_0;\mu))`);
+* :class:`~theory.claims.LimitingRegularizer`: the limit of ``factor * (R - R(0))`` equals ``leading``,
+  against ``potential`` (derived if not given).
+
+A refutation names the identity that failed, the nonzero remainder and an exact point.
+"""
+from __future__ import annotations
+
+from .claims import ConservedQuantity, LimitingRegularizer, MirrorPotential, Proof
+from .errors import IbcheckError
+from .parameterization import Parameterization
+
+
+def verify(p: Parameterization, claim, *, potential: MirrorPotential | None = None) -> Proof:
+    """Check ``claim`` about ``p`` symbolically; returns a :class:`~theory.claims.Proof`."""
+    if isinstance(claim, ConservedQuantity):
+        from .laws import prove_law
+        return prove_law(p, claim.expr, coordinate=claim.coordinate)
+    if isinstance(claim, MirrorPotential):
+        from .mirror import prove_potential
+        return prove_potential(p, claim)
+    if isinstance(claim, LimitingRegularizer):
+        from .limits import prove_limit
+        if potential is None:
+            from .mirror import derive_potential
+            potential = derive_potential(p)[0]
+        return prove_limit(p, claim, potential)
+    raise IbcheckError(f"verify: cannot check a {type(claim).__name__}; expected ConservedQuantity, "
+                       "MirrorPotential or LimitingRegularizer")
