@@ -1,7 +1,258 @@
-"""The ``ibcheck`` command (placeholder until the checks land)."""
+r"""The ``ibcheck`` command: ``list``, ``derive``, ``check`` (on top of ``theory`` and ``numerics``).
+
+``ibcheck check --all`` is the main job: derive every catalog entry, verify the papers' own
+claims symbolically, and confirm everything numerically on a small random least-squares problem
+(fixed seed, 30 digits). Exit status 1 if any claim fails, 2 on bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
 import sys
+import time
+
+import sympy as sp
+
+from theory.errors import IbcheckError
+
+DEFAULT_DPS = 30
+DEFAULT_SEED = 2024
+
+
+def _err(msg: str) -> None:
+    print(f"ibcheck: {msg}", file=sys.stderr)
+
+
+def _resolve(target: str):
+    """A catalog entry name or a spec file path -> (parameterization, literature claims, values)."""
+    from theory.catalog import CATALOG
+
+    if target in CATALOG:
+        e = CATALOG[target]
+        return e.parameterization(), tuple(e.literature()), dict(e.values)
+    if os.path.exists(target):
+        from theory.spec import load_spec
+        return load_spec(target), (), {}
+    raise IbcheckError(f"{target!r} is neither a catalog entry ({', '.join(CATALOG)}) nor a spec file")
+
+
+def _default_values(p, given: dict) -> dict:
+    """Constants without a value get 1/2 (positive) or 1/3 (other), said in the output."""
+    vals = dict(given)
+    for c in p.constants:
+        if c.name not in vals:
+            vals[c.name] = "1/2" if c.is_positive else "1/3"
+    return vals
+
+
+def _parse_sets(items) -> dict:
+    out = {}
+    for it in items or ():
+        if "=" not in it:
+            raise IbcheckError(f"--set expects NAME=VALUE, got {it!r}")
+        k, v = it.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+# ---- list ------------------------------------------------------------------------------------------
+def cmd_list(args) -> int:
+    from theory.catalog import CATALOG
+
+    if args.json:
+        print(json.dumps([{"name": n, "summary": e.summary, "source": e.source} for n, e in CATALOG.items()],
+                         indent=2))
+        return 0
+    for n, e in CATALOG.items():
+        print(f"{n:22s} {e.summary}\n{'':22s} source: {e.source}")
+    return 0
+
+
+# ---- derive ----------------------------------------------------------------------------------------
+def derivation_record(d) -> dict:
+    """A JSON-ready record of a derivation (strings of SymPy expressions + LaTeX)."""
+    from theory.claims import NoMirror
+
+    p = d.parameterization
+    rec = {"model": p.name, "source": p.source, "params": [str(s) for s in p.params],
+           "map": [str(e) for e in p.outputs], "init": [str(v) for v in p.init]}
+    if d.law_count is not None:
+        c = d.law_count
+        rec["law_count"] = {"dimension": c.dimension, "lie_dimension": c.lie_dimension, "laws": c.laws,
+                            "per_coordinate": c.per_coordinate}
+    rec["laws"] = [{"expr": str(h.expr), "latex": sp.latex(h.expr), "method": h.method,
+                    "proof": pr.status} for h, pr in d.laws]
+    if isinstance(d.mirror, NoMirror):
+        rec["mirror"] = {"exists": False, "reason": d.mirror.reason}
+    elif d.mirror is not None:
+        pot, pr = d.mirror
+        rec["mirror"] = {"exists": True, "proof": pr.status,
+                         "potential": None if pot.potential is None else str(pot.potential),
+                         "gradient": None if pot.gradient is None else [str(g) for g in pot.gradient],
+                         "dual": None if pot.dual is None else str(pot.dual),
+                         "dual_gradient": None if pot.dual_gradient is None else [str(g) for g in pot.dual_gradient]}
+    rec["limits"] = [{"scale": str(l.scale), "point": str(l.point), "factor": str(l.factor),
+                      "leading": str(l.leading), "proof": pr.status} for l, pr in d.limits]
+    rec["notes"] = list(d.notes)
+    return rec
+
+
+def cmd_derive(args) -> int:
+    from theory import derive
+
+    p, _, _ = _resolve(args.target)
+    d = derive(p, use_cache=not args.no_cache)
+    if args.latex:
+        from theory.latex import latex_document
+        print(latex_document(d))
+        return 0
+    rec = derivation_record(d)
+    if args.json:
+        print(json.dumps(rec, indent=2))
+        return 0
+    print(f"{rec['model']}  ({rec['source']})")
+    print(f"  map: {', '.join(rec['map'][:4])}{' ...' if len(rec['map']) > 4 else ''}")
+    if "law_count" in rec:
+        c = rec["law_count"]
+        per = " per coordinate" if c["per_coordinate"] else ""
+        print(f"  laws{per}: D = {c['dimension']}, dim Lie = {c['lie_dimension']}, K = {c['laws']}")
+    for law in rec["laws"]:
+        print(f"    {law['expr']}   [{law['proof']}; {law['method']}]")
+    m = rec.get("mirror")
+    if m:
+        if m["exists"]:
+            print(f"  mirror potential [{m['proof']}]")
+            for key in ("potential", "gradient", "dual", "dual_gradient"):
+                if m[key] is not None:
+                    print(f"    {key}: {m[key]}")
+        else:
+            print(f"  no mirror potential: {m['reason']}")
+    for l in rec["limits"]:
+        print(f"  limit {l['scale']} -> {l['point']}: {l['factor']} * R -> {l['leading']}  [{l['proof']}]")
+    for note in rec["notes"]:
+        print(f"  note: {note}")
+    return 0
+
+
+# ---- check -----------------------------------------------------------------------------------------
+COLUMNS = ("model", "claim", "symbolic", "residual", "tolerance", "digits", "status", "seconds")
+
+
+def verdict_record(v) -> dict:
+    """The stable JSON record of one verdict (documented in the README)."""
+    return {"model": v.model, "claim": v.claim, "kind": v.kind, "symbolic": v.symbolic,
+            "passed": v.passed, "status": v.details.get("status", "confirmed" if v.passed else "refuted"),
+            "residual": v.residual, "tolerance": v.tolerance, "error_estimate": v.error_estimate,
+            "digits": round(v.digits, 2), "dps": v.dps, "seconds": round(v.seconds, 3),
+            "details": {k: val for k, val in v.details.items() if k != "status"}}
+
+
+def _row(r: dict) -> str:
+    claim = r["claim"] if len(r["claim"]) <= 58 else r["claim"][:55] + "..."
+    return (f"{r['model'][:22]:22s} {claim:58s} {r['symbolic'][:9]:9s} {r['residual']:9.2e} "
+            f"{r['tolerance']:9.2e} {r['digits']:6.1f} {r['status'][:12]:12s} {r['seconds']:6.2f}")
+
+
+def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, regimes: bool,
+                 progress) -> list:
+    from theory import derive, verify
+
+    from .confirm import Problem, confirm
+    from .problems import random_problem
+
+    p, literature, values = _resolve(target)
+    values = _default_values(p, {**values, **sets})
+    t0 = time.perf_counter()
+    d = derive(p)
+    progress(f"{p.name}: derived in {time.perf_counter() - t0:.2f} s")
+    extra = [(c, verify(p, c, potential=d.potential)) for c in literature]
+    n = p.n_outputs
+    m = max(1, n - 1)
+    prob = random_problem(n, m, seed=seed)
+    problem = Problem(X=tuple(prob.X), y=tuple(prob.y), values=values, dps=dps)
+    return confirm(d, problem, extra_claims=extra, backend=backend, regimes=regimes, progress=progress)
+
+
+def cmd_check(args) -> int:
+    from theory.catalog import CATALOG
+
+    targets = list(CATALOG) if args.all else [args.target]
+    if not args.all and not args.target:
+        raise IbcheckError("check needs a catalog name, a spec file, or --all")
+    quiet = args.json or args.quiet
+    progress = (lambda msg: None) if quiet and not args.verbose else (lambda msg: print(f"  .. {msg}", file=sys.stderr))
+    sets = _parse_sets(args.set)
+    records, t_start = [], time.perf_counter()
+    if not args.json:
+        print(" ".join(f"{c:>{w}s}" if i >= 3 else f"{c:{w}s}" for i, (c, w) in
+                       enumerate(zip(COLUMNS, (22, 58, 9, 9, 9, 6, 12, 6)))))
+    for t in targets:
+        try:
+            verdicts = check_target(t, dps=args.dps, seed=args.seed, sets=sets, backend=args.backend,
+                                    regimes=not args.no_regimes, progress=progress)
+        except IbcheckError as e:
+            if not args.all:
+                raise
+            verdicts = []
+            records.append({"model": t, "claim": "derivation", "kind": "error", "symbolic": "", "passed": False,
+                            "status": "error", "residual": float("inf"), "tolerance": 0.0,
+                            "error_estimate": float("inf"), "digits": 0.0, "dps": args.dps, "seconds": 0.0,
+                            "details": {"error": str(e)}})
+            if not args.json:
+                print(_row(records[-1]))
+        for v in verdicts:
+            records.append(verdict_record(v))
+            if not args.json:
+                print(_row(records[-1]), flush=True)
+    failed = [r for r in records if not r["passed"]]
+    total = time.perf_counter() - t_start
+    if args.json:
+        print(json.dumps({"dps": args.dps, "seed": args.seed, "seconds": round(total, 2),
+                          "passed": len(records) - len(failed), "failed": len(failed), "verdicts": records},
+                         indent=2, default=str))
+    else:
+        print(f"\n{len(records) - len(failed)} passed, {len(failed)} failed  ({total:.1f} s, {args.dps} digits, seed {args.seed})")
+        for r in failed:
+            why = r["details"].get("error", r["status"])
+            print(f"  FAILED {r['model']}: {r['claim']} ({why})")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ibcheck", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    pl = sub.add_parser("list", help="the catalog with sources")
+    pl.add_argument("--json", action="store_true")
+    pd = sub.add_parser("derive", help="derive laws, potential and limits of a catalog entry or spec file")
+    pd.add_argument("target", help="catalog name or spec file (TOML/JSON)")
+    pd.add_argument("--latex", action="store_true", help="print a standalone LaTeX document")
+    pd.add_argument("--json", action="store_true")
+    pd.add_argument("--no-cache", action="store_true", help="ignore the on-disk derivation cache")
+    pc = sub.add_parser("check", help="derive, then confirm numerically")
+    pc.add_argument("target", nargs="?", help="catalog name or spec file")
+    pc.add_argument("--all", action="store_true", help="the whole catalog")
+    pc.add_argument("--dps", type=int, default=DEFAULT_DPS, help=f"working digits (default {DEFAULT_DPS})")
+    pc.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the random problem")
+    pc.add_argument("--set", action="append", metavar="NAME=VALUE", help="value of a constant, e.g. alpha=1/10")
+    pc.add_argument("--backend", choices=("fast", "mpmath"), default="fast", help="integrator arithmetic")
+    pc.add_argument("--no-regimes", action="store_true", help="skip the alpha -> 0 / oo sweeps")
+    pc.add_argument("--json", action="store_true", help="one JSON document with one record per claim")
+    pc.add_argument("--quiet", action="store_true", help="no progress lines")
+    pc.add_argument("--verbose", action="store_true")
+    return ap
 
 
 def main(argv=None) -> int:
-    print("ibcheck: not yet implemented", file=sys.stderr)
-    return 2
+    args = build_parser().parse_args(argv)
+    try:
+        return {"list": cmd_list, "derive": cmd_derive, "check": cmd_check}[args.cmd](args)
+    except IbcheckError as e:
+        _err(str(e))
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -20,6 +20,7 @@ class Entry:
     summary: str
     defaults: dict = field(default_factory=dict)
     mirror: bool = True   # whether a mirror potential is expected
+    values: dict = field(default_factory=dict)  # built-in constant values for numeric checks
 
     def parameterization(self, **kw):
         return self.build(**{**self.defaults, **kw})
@@ -33,17 +34,20 @@ def _entries():
     E = Entry
     return [
         E("diagonal-quadratic", diagonal.quadratic, diagonal.quadratic_literature,
-          "w = u*u - v*v (hyperbolic entropy; l1 as alpha->0, l2 as alpha->oo)", {"n": 3}),
+          "w = u*u - v*v (hyperbolic entropy; l1 as alpha->0, l2 as alpha->oo)", {"n": 3},
+          values={"alpha": "1/2"}),
         E("diagonal-depth3", lambda n=3: diagonal.depth(3, n), lambda: diagonal.depth_literature(3),
-          "w = u^3 - v^3 (depth 3; l1 without log factor)", {"n": 3}),
+          "w = u^3 - v^3 (depth 3; l1 without log factor)", {"n": 3}, values={"alpha": "1/2"}),
         E("diagonal-depth4", lambda n=3: diagonal.depth(4, n), lambda: diagonal.depth_literature(4),
-          "w = u^4 - v^4 (depth 4)", {"n": 3}),
+          "w = u^4 - v^4 (depth 4)", {"n": 3}, values={"alpha": "1/2"}),
         E("diagonal-product", diagonal.product, diagonal.product_literature,
-          "w = u*v with init scale alpha and shape s", {"n": 3}),
+          "w = u*v with init scale alpha and shape s", {"n": 3},
+          values={"alpha": "1/2", "s": "1/3"}),
         E("diagonal-product-pm", diagonal.product_pm, diagonal.product_pm_literature,
-          "w = u+ v+ - u- v- (Azulay Thm 4.1)", {"n": 3}),
+          "w = u+ v+ - u- v- (Azulay Thm 4.1)", {"n": 3},
+          values={"alpha": "1/2", "s": "1/3"}),
         E("diagonal-squared", diagonal.squared, diagonal.squared_literature,
-          "w = u*u, sign-constrained (entropy)", {"n": 3}),
+          "w = u*u, sign-constrained (entropy)", {"n": 3}, values={"alpha": "1/2"}),
         E("linear-net-2x2x2", linear.linear_net, lambda: linear.linear_net_literature((2, 2, 2)),
           "W = U2 U1, 2x2 factors (3 laws)", {"widths": (2, 2, 2)}, mirror=False),
         E("linear-net-2x3x2x2", linear.linear_net, lambda: linear.linear_net_literature((2, 3, 2, 2)),

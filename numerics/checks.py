@@ -1,0 +1,290 @@
+r"""Numeric checks of derived or stated claims along high-precision flows.
+
+Every check integrates the flow twice, at ``dps`` and at ``dps + extra`` digits, and compares
+the claimed quantity on a common time grid (dense output):
+
+* **residual** ``r``: the claim's defect measured on the ``dps`` run (relative to a scale);
+* **error estimate** ``e``: the largest change of the checked quantity between the two runs;
+* **tolerance** ``tau = 10^-(dps - headroom)``, fixed by the working precision alone
+  (``headroom`` digits cover accumulated rounding over many steps: 5 for identities along the
+  flow, 10 for limits, which also carry the convergence threshold of the flow).
+
+Verdict: *confirmed* when ``r <= tau`` and ``e <= tau``; *refuted* when ``r - e > tau`` (the defect
+exceeds the tolerance by more than the numerical error); *inconclusive* otherwise (``e > tau``:
+raise the precision). The residual, tolerance and estimate are all reported.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import mpmath
+import sympy as sp
+
+from theory.claims import ConservedQuantity, LimitingRegularizer, MirrorPotential
+
+from .errors import IbcheckError, NotConverged, PrecisionTooLow
+from .flows import Flow
+from .verdict import Verdict
+
+HEADROOM_IDENTITY = 5
+HEADROOM_LIMIT = 10
+GRID = 40
+
+
+@dataclass(frozen=True)
+class RunPair:
+    """The same flow integrated at ``dps`` and ``dps + extra`` digits."""
+
+    flow: Flow
+    lo: object
+    hi: object
+    dps: int
+    extra: int
+    t_end: object
+    converged: bool
+    seconds: float
+
+    def grid(self, points: int = GRID) -> list:
+        with mpmath.workdps(self.dps + self.extra):
+            T = mpmath.mpf(self.t_end)
+            return [T * k / (points - 1) for k in range(points)]
+
+
+def _mp(x):
+    """An exact SymPy number at the current mpmath precision (never through a float)."""
+    return mpmath.mpmathify(sp.N(sp.sympify(x), mpmath.mp.dps + 5))
+
+
+def compile_exprs(exprs: Sequence, symbols: Sequence) -> Callable:
+    """mpmath-callable of SymPy expressions; Rationals are evaluated at the caller's precision."""
+    f = sp.lambdify(list(symbols), list(exprs), modules="mpmath")
+    return f
+
+
+def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, converge: bool = False,
+        tol_digits: int | None = None, max_time=10**4, backend: str = "fast") -> RunPair:
+    """Integrate ``flow`` at ``dps`` and ``dps + extra`` digits.
+
+    With ``converge`` the flow runs until :math:`\\|\\nabla L(w)\\|_\\infty \\le 10^{-(dps - 4)}`
+    (the high-precision run then goes to the same time); otherwise to ``t_end``.
+    """
+    from .integrator import integrate
+
+    if dps < 15:
+        raise PrecisionTooLow(f"dps={dps} is too low for ibcheck's checks (need at least 15 digits)")
+    extra = max(10, dps // 2) if extra is None else extra
+    t0 = time.perf_counter()
+    states = flow.system.states
+    grad_fn = compile_exprs(flow.gradient, flow.w_symbols)
+    out_fn = compile_exprs(flow.outputs, flow.params)
+    D = len(flow.params)
+    stop = None
+    if converge:
+        thresh_digits = (dps - 4) if tol_digits is None else tol_digits
+
+        def stop(t, y):
+            w = out_fn(*y[:D])
+            return max(abs(g) for g in grad_fn(*w)) <= mpmath.mpf(10) ** (-thresh_digits)
+
+        lo = integrate(flow.system, flow.y0, max_time, dps=dps, stop=stop, backend=backend)
+        t_stop = lo.times[-1]
+        if not stop(t_stop, lo.final):
+            raise NotConverged(f"{flow.model.name}: the flow did not converge by t = {max_time}; "
+                               f"final |grad L| = {mpmath.nstr(max(abs(g) for g in grad_fn(*out_fn(*lo.final[:D]))), 5)}")
+        t_end = t_stop
+    else:
+        if t_end is None:
+            raise IbcheckError("run: give t_end or converge=True")
+        lo = integrate(flow.system, flow.y0, t_end, dps=dps, backend=backend)
+    hi = integrate(flow.system, flow.y0, t_end, dps=dps + extra, backend=backend)
+    return RunPair(flow, lo, hi, dps, extra, t_end, converge, time.perf_counter() - t0)
+
+
+# ---- evaluation helpers --------------------------------------------------------------------------
+def _values_for(flow: Flow, i: int | None) -> dict:
+    """Constant values (coordinate ``i`` for per-coordinate ones) as exact SymPy numbers."""
+    by = {}
+    p_consts = {}
+    for name, v in flow.values:
+        if isinstance(v, (list, tuple)):
+            v = v[i] if i is not None else None
+        if v is not None:
+            by[name] = sp.Rational(repr(v)) if isinstance(v, float) else sp.sympify(v, rational=True) \
+                if isinstance(v, str) else sp.sympify(v)
+    return by
+
+
+def _subs_constants(expr, flow: Flow, i: int | None):
+    vals = _values_for(flow, i)
+    sub = {s: vals[s.name] for s in sp.sympify(expr).free_symbols if s.name in vals}
+    return sp.sympify(expr).xreplace(sub)
+
+
+def coordinate_exprs(flow: Flow, expr, template_symbols: Sequence, coordinate_symbols_for) -> list:
+    """Instantiate a per-coordinate expression for every coordinate (constants substituted)."""
+    out = []
+    for i in range(flow.model.n_outputs):
+        sub = dict(zip(template_symbols, coordinate_symbols_for(i)))
+        out.append(_subs_constants(sp.sympify(expr).xreplace(sub), flow, i))
+    return out
+
+
+def _template_params(flow: Flow):
+    c = flow.model.coordinate
+    k = len(c.params)
+    return c.params, (lambda i: flow.params[i * k:(i + 1) * k])
+
+
+def _verdict(flow, claim, kind, r, e, tau, dps, t0, symbolic, **details):
+    status = "confirmed" if (r <= tau and e <= tau) else ("refuted" if r - e > tau else "inconclusive")
+    return Verdict(model=flow.model.name, claim=claim, kind=kind, passed=status == "confirmed",
+                   residual=float(r), tolerance=float(tau), dps=dps, error_estimate=float(e),
+                   symbolic=symbolic, seconds=time.perf_counter() - t0,
+                   details={"status": status, **details})
+
+
+def _sample(runs: RunPair, quantity: Callable, points: int = GRID):
+    """(values at dps, values at dps+extra) of ``quantity(state)`` on the common grid."""
+    lo_vals, hi_vals = [], []
+    for t in runs.grid(points):
+        with mpmath.workdps(runs.dps):
+            lo_vals.append(quantity(runs.lo.at(t)))
+        with mpmath.workdps(runs.dps + runs.extra):
+            hi_vals.append(quantity(runs.hi.at(t)))
+    return lo_vals, hi_vals
+
+
+# ---- checks ------------------------------------------------------------------------------------
+def check_law(runs: RunPair, law: ConservedQuantity, *, symbolic: str = "", label: str | None = None) -> Verdict:
+    r"""Conserved quantity: :math:`\max_t |h(x(t)) - h(x(0))|` relative to :math:`\max(1, |h(x_0)|)`."""
+    t0 = time.perf_counter()
+    flow = runs.flow
+    if law.coordinate:
+        tpl, syms_for = _template_params(flow)
+        exprs = coordinate_exprs(flow, law.expr, tpl, syms_for)
+    else:
+        exprs = [_subs_constants(law.expr, flow, None)]
+    extra = set().union(*(e.free_symbols for e in exprs)) - set(flow.params)
+    if extra:
+        raise IbcheckError(f"law {law.expr} uses {sorted(map(str, extra))}, which are neither parameters "
+                           "nor constants with values")
+    f = compile_exprs(exprs, flow.params)
+    D = len(flow.params)
+    lo, hi = _sample(runs, lambda y: f(*y[:D]))
+    with mpmath.workdps(runs.dps + runs.extra):
+        h0 = lo[0]
+        scale = max([mpmath.mpf(1)] + [abs(v) for v in h0])
+        r = max(abs(a - b) for vals in lo for a, b in zip(vals, h0)) / scale
+        e = max(abs(a - b) for va, vb in zip(lo, hi) for a, b in zip(va, vb)) / scale
+        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_IDENTITY))
+    return _verdict(flow, label or f"law {law.expr}", "law", r, e, tau, runs.dps, t0, symbolic,
+                    t_end=float(runs.t_end))
+
+
+def _potential_maps(flow: Flow, pot: MirrorPotential):
+    """(mode, callable(w, mu) -> residual vector) for the mirror identity."""
+    n = flow.model.n_outputs
+    if pot.coordinate:
+        if pot.has_primal:
+            gexprs = [_subs_constants(pot.gradient[0].xreplace({pot.variables[0]: flow.w_symbols[i]}), flow, i)
+                      for i in range(n)]
+            g = compile_exprs(gexprs, flow.w_symbols)
+            return "primal", lambda w, mu: [a - b for a, b in zip(g(*w), mu)]
+        if pot.has_dual:
+            mus = sp.symbols(f"_m0:{n}", real=True)
+            qexprs = [_subs_constants(pot.dual_gradient[0].xreplace({pot.dual_variables[0]: mus[i]}), flow, i)
+                      for i in range(n)]
+            q = compile_exprs(qexprs, mus)
+            return "dual", lambda w, mu: [a - b for a, b in zip(w, q(*mu))]
+    else:
+        if len(pot.variables) != n and pot.has_primal:
+            raise IbcheckError(f"potential has {len(pot.variables)} variables but the model has {n} outputs")
+        if pot.has_primal:
+            gexprs = [_subs_constants(e.xreplace(dict(zip(pot.variables, flow.w_symbols))), flow, None)
+                      for e in pot.gradient]
+            g = compile_exprs(gexprs, flow.w_symbols)
+            return "primal", lambda w, mu: [a - b for a, b in zip(g(*w), mu)]
+        if pot.has_dual:
+            qexprs = [_subs_constants(e, flow, None) for e in pot.dual_gradient]
+            q = compile_exprs(qexprs, pot.dual_variables)
+            return "dual", lambda w, mu: [a - b for a, b in zip(w, q(*mu))]
+    raise IbcheckError("the potential has neither a gradient nor a dual gradient to check")
+
+
+def check_mirror(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") -> Verdict:
+    r"""Mirror identity along the flow: :math:`\nabla R(w(t)) - \mu(t)` (primal) or
+    :math:`w(t) - \nabla Q(\mu(t))` (dual), :math:`\mu(t) = -\int_0^t \nabla L(w)`, max norm
+    relative to :math:`\max(1, \|\cdot\|)`."""
+    t0 = time.perf_counter()
+    flow = runs.flow
+    if not flow.duals:
+        raise IbcheckError("the mirror check needs a flow built with duals=True")
+    mode, defect = _potential_maps(flow, pot)
+    out = compile_exprs(flow.outputs, flow.params)
+    D, n = len(flow.params), flow.model.n_outputs
+
+    def q(y):
+        w = out(*y[:D])
+        mu = y[D:D + n]
+        return defect(w, mu), max([mpmath.mpf(1)] + [abs(v) for v in (mu if mode == "primal" else w)])
+
+    lo, hi = _sample(runs, q)
+    with mpmath.workdps(runs.dps + runs.extra):
+        r = max(max(abs(d) for d in dv) / s for dv, s in lo)
+        e = max(max(abs(a - b) for a, b in zip(dl, dh)) / sl for (dl, sl), (dh, _) in zip(lo, hi))
+        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_IDENTITY))
+    what = "grad R(w(t)) = mu(t)" if mode == "primal" else "w(t) = grad Q(mu(t))"
+    return _verdict(flow, f"mirror identity {what}", "mirror", r, e, tau, runs.dps, t0, symbolic,
+                    mode=mode, t_end=float(runs.t_end))
+
+
+def check_kkt_limit(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") -> Verdict:
+    r"""Implicit bias at the limit: the flow's :math:`w_\infty` against
+    :math:`\arg\min D_R(w, w_0)` s.t. :math:`Xw = y`, solved independently (Newton on the KKT
+    system of :mod:`numerics.references`)."""
+    from .references import bregman_projection
+
+    t0 = time.perf_counter()
+    flow = runs.flow
+    if flow.X is None:
+        raise IbcheckError("the KKT limit check needs least-squares data X, y")
+    if not runs.converged:
+        raise IbcheckError("the KKT limit check needs a run with converge=True")
+    n = flow.model.n_outputs
+    grads, duals = _per_coordinate_maps(flow, pot)
+    D = len(flow.params)
+    out = compile_exprs(flow.outputs, flow.params)
+    results = []
+    for dps, traj in ((runs.dps, runs.lo), (runs.dps + runs.extra, runs.hi)):
+        with mpmath.workdps(dps):
+            w_flow = out(*traj.final[:D])
+            w0 = [_mp(v) for v in flow.w0]
+            ref = bregman_projection(grad_R=grads, dual_grad=duals, X=flow.X, y=flow.y, w0=w0, dps=dps)
+            w_ref = ref[0] if isinstance(ref, tuple) else ref.w
+            results.append((w_flow, w_ref))
+    with mpmath.workdps(runs.dps + runs.extra):
+        (wf, wr), (wf2, wr2) = results
+        scale = max([mpmath.mpf(1)] + [abs(v) for v in wr2])
+        r = max(abs(a - b) for a, b in zip(wf, wr)) / scale
+        e = max(max(abs(a - b) for a, b in zip(wf, wf2)), max(abs(a - b) for a, b in zip(wr, wr2))) / scale
+        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_LIMIT))
+    return _verdict(flow, "limit = argmin D_R(w, w0) s.t. Xw = y", "limit", r, e, tau, runs.dps, t0,
+                    symbolic, t_end=float(runs.t_end),
+                    w_limit=[mpmath.nstr(v, 12) for v in wf])
+
+
+def _per_coordinate_maps(flow: Flow, pot: MirrorPotential):
+    """Lists of mpmath callables (one per coordinate) for grad R and grad Q (None where absent)."""
+    n = flow.model.n_outputs
+    if not pot.coordinate:
+        raise IbcheckError("the KKT check currently needs a separable (per-coordinate) potential")
+    grads = duals = None
+    if pot.has_primal:
+        grads = [sp.lambdify(pot.variables[0], _subs_constants(pot.gradient[0], flow, i), modules="mpmath")
+                 for i in range(n)]
+    if pot.has_dual:
+        duals = [sp.lambdify(pot.dual_variables[0], _subs_constants(pot.dual_gradient[0], flow, i),
+                             modules="mpmath") for i in range(n)]
+    return grads, duals

@@ -1,0 +1,95 @@
+r"""Derive, then confirm numerically: the pipeline behind ``ibcheck check``.
+
+For one parameterization and one least-squares problem: every law, the mirror identity, the
+KKT limit and the limiting regularizers, for the derived claims and for any claims stated by a
+user or a paper (``extra_claims``), each with its symbolic proof status next to the numeric
+verdict. One converged flow (at two precisions) serves all identity and limit checks.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+import sympy as sp
+
+from theory.claims import ConservedQuantity, Derivation, LimitingRegularizer, MirrorPotential
+from theory.errors import IbcheckError
+
+from .checks import check_kkt_limit, check_law, check_mirror, run
+from .flows import gradient_flow
+from .regimes import check_regime
+from .verdict import Verdict
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Least-squares data for a check (exact), constant values, working digits."""
+
+    X: tuple
+    y: tuple
+    values: dict
+    dps: int = 30
+
+
+def _claim_label(claim, origin: str) -> str:
+    tag = "" if origin == "derived" else f" [{origin}]"
+    if isinstance(claim, ConservedQuantity):
+        return f"law {claim.expr}{tag}"
+    if isinstance(claim, MirrorPotential):
+        return f"mirror potential{tag}"
+    if isinstance(claim, LimitingRegularizer):
+        return f"limit alpha->{claim.point}: {claim.leading}{tag}"
+    return str(claim)
+
+
+def _failed(model: str, label: str, kind: str, dps: int, exc: Exception, symbolic: str) -> Verdict:
+    """A check that could not run is a failed verdict that says why (never a silent pass)."""
+    return Verdict(model=model, claim=label, kind=kind, passed=False, residual=float("inf"),
+                   tolerance=0.0, dps=dps, error_estimate=float("inf"), symbolic=symbolic,
+                   details={"status": "error", "error": f"{type(exc).__name__}: {exc}"})
+
+
+def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), regimes: bool = True,
+            backend: str = "fast", progress=None) -> list[Verdict]:
+    """Numeric verdicts for every claim of ``d`` and for ``extra_claims`` ((claim, proof) pairs)."""
+    from theory.verify import verify
+
+    p = d.parameterization
+    say = progress or (lambda msg: None)
+    verdicts: list[Verdict] = []
+    claims = [(c, pr, "derived") for c, pr in d.claims]
+    claims += [(c, pr if pr is not None else verify(p, c, potential=d.potential), "user")
+               for c, pr in extra_claims]
+    needs_limit = isinstance(d.mirror, tuple) or any(isinstance(c, MirrorPotential) for c, _, _ in claims)
+    say(f"{p.name}: integrating the flow at {problem.dps} and more digits")
+    flow = gradient_flow(p, problem.X, problem.y, values=problem.values)
+    try:
+        runs = run(flow, dps=problem.dps, converge=needs_limit, t_end=None if needs_limit else 5,
+                   backend=backend)
+    except IbcheckError as e:
+        return [_failed(p.name, "flow", "flow", problem.dps, e, "")]
+    for claim, proof, origin in claims:
+        label = _claim_label(claim, origin)
+        status = proof.status if proof is not None else "n/a"
+        say(f"{p.name}: {label}")
+        try:
+            if isinstance(claim, ConservedQuantity):
+                verdicts.append(check_law(runs, claim, symbolic=status, label=label))
+            elif isinstance(claim, MirrorPotential):
+                v = check_mirror(runs, claim, symbolic=status)
+                verdicts.append(_relabel(v, label + ": " + v.claim))
+                v = check_kkt_limit(runs, claim, symbolic=status)
+                verdicts.append(_relabel(v, label + ": " + v.claim))
+            elif isinstance(claim, LimitingRegularizer) and regimes:
+                verdicts.append(_relabel(check_regime(p, claim, problem.X, problem.y, values=problem.values,
+                                                      dps=problem.dps, backend=backend, symbolic=status),
+                                         label))
+        except IbcheckError as e:
+            verdicts.append(_failed(p.name, label, type(claim).__name__, problem.dps, e, status))
+    return verdicts
+
+
+def _relabel(v: Verdict, label: str) -> Verdict:
+    from dataclasses import replace
+    return replace(v, claim=label)
