@@ -3,3 +3,5 @@ what ``theory`` derives, with honest verdicts (residual, tolerance, error estima
 from .errors import FlowBlowUp, NotConverged, PrecisionTooLow, ProblemError, SingularInitialization
 from .odes import ODESystem
 from .verdict import Verdict
+from .problems import Loss, Problem, random_problem
+from .references import BregmanFailure, bregman_projection, min_l1_interpolant, min_l2_interpolant

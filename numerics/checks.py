@@ -262,7 +262,7 @@ def check_kkt_limit(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") 
             w_flow = out(*traj.final[:D])
             w0 = [_mp(v) for v in flow.w0]
             ref = bregman_projection(grad_R=grads, dual_grad=duals, X=flow.X, y=flow.y, w0=w0, dps=dps)
-            w_ref = ref[0] if isinstance(ref, tuple) else ref.w
+            w_ref = ref.w
             results.append((w_flow, w_ref))
     with mpmath.workdps(runs.dps + runs.extra):
         (wf, wr), (wf2, wr2) = results

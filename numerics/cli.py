@@ -154,12 +154,26 @@ def _row(r: dict) -> str:
             f"{r['tolerance']:9.2e} {r['digits']:6.1f} {r['status'][:12]:12s} {r['seconds']:6.2f}")
 
 
+def default_problem(p, values: dict, *, seed: int, dps: int):
+    """A small underdetermined problem (m = n - 1 rows) with exact rational data. For
+    sign-constrained models (every output >= 0) the data come from a strictly positive planted
+    point, so that a nonnegative interpolant exists."""
+    from .problems import Problem, random_problem
+
+    n = p.n_outputs
+    prob = random_problem(n, max(1, n - 1), seed=seed)
+    if all(o.is_nonnegative for o in p.outputs):
+        planted = tuple(sp.Integer(1 + (i % 2)) for i in range(n))
+        y = tuple(sum(a * b for a, b in zip(row, planted)) for row in prob.X)
+        return Problem(X=prob.X, y=y, values=values, dps=dps, planted=planted)
+    return Problem(X=prob.X, y=prob.y, values=values, dps=dps)
+
+
 def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, regimes: bool,
                  progress) -> list:
     from theory import derive, verify
 
-    from .confirm import Problem, confirm
-    from .problems import random_problem
+    from .confirm import confirm
 
     p, literature, values = _resolve(target)
     values = _default_values(p, {**values, **sets})
@@ -167,10 +181,7 @@ def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, 
     d = derive(p)
     progress(f"{p.name}: derived in {time.perf_counter() - t0:.2f} s")
     extra = [(c, verify(p, c, potential=d.potential)) for c in literature]
-    n = p.n_outputs
-    m = max(1, n - 1)
-    prob = random_problem(n, m, seed=seed)
-    problem = Problem(X=tuple(prob.X), y=tuple(prob.y), values=values, dps=dps)
+    problem = default_problem(p, values, seed=seed, dps=dps)
     return confirm(d, problem, extra_claims=extra, backend=backend, regimes=regimes, progress=progress)
 
 

@@ -8,7 +8,6 @@ verdict. One converged flow (at two precisions) serves all identity and limit ch
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Sequence
 
 import sympy as sp
@@ -18,18 +17,9 @@ from theory.errors import IbcheckError
 
 from .checks import check_kkt_limit, check_law, check_mirror, run
 from .flows import gradient_flow
+from .problems import Problem
 from .regimes import check_regime
 from .verdict import Verdict
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Least-squares data for a check (exact), constant values, working digits."""
-
-    X: tuple
-    y: tuple
-    values: dict
-    dps: int = 30
 
 
 def _claim_label(claim, origin: str) -> str:

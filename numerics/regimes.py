@@ -60,8 +60,11 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
     t0 = time.perf_counter()
     kind = reference or reference_for(claim)
     scales = list(scales or default_scales(claim, depth_like=_depth_like(p)))
-    ref = min_l1_interpolant(X, y) if kind == "l1" else min_l2_interpolant(X, y)
-    w_star = ref[0] if isinstance(ref, tuple) else getattr(ref, "w", ref)
+    if kind == "l1":
+        w_star = min_l1_interpolant(X, y, check_unique=False,
+                                    nonnegative=bool(claim.variable.is_nonnegative)).w
+    else:
+        w_star = min_l2_interpolant(X, y)
     dists, limits = [], []
     for a in scales:
         vals = dict(values or {})
