@@ -7,3 +7,5 @@ from .errors import (IbcheckError, InvalidParameterization, LeafNotSolvable, NoM
 from .parameterization import TIME, Block, Coordinate, Parameterization, from_matrices, matrix_symbols, separable
 from .derive import derive
 from .verify import verify
+from .latex import latex_claim, latex_document, latex_proof, latex_snippets
+from .spec import SpecError, dump_spec, load_spec

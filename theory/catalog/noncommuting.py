@@ -2,7 +2,7 @@ r"""A model with no mirror potential: a linear net :math:`\mathbb R \to \mathbb 
 
 :math:`w = (a\,c,\ b\,c)` (two outputs sharing one hidden unit :math:`c`). The fields
 :math:`\nabla w_1 = (c, 0, a)`, :math:`\nabla w_2 = (0, c, b)` have bracket
-:math:`(-a, b, 0)\cdot`-type nonzero, so by Li, Wang, Lee, Arora et al., NeurIPS 2022
+:math:`(-b, a, 0) \ne 0`, so by Li, Wang, Lee, Arora et al., NeurIPS 2022
 (Thm 4.10: a mirror flow for every loss needs commuting fields) no potential exists.
 Source of the model: Marcotte, Gribonval, Peyré 2023, Sec. 4 (linear networks).
 """
