@@ -24,7 +24,7 @@ import sympy as sp
 
 from theory.claims import ConservedQuantity, LimitingRegularizer, MirrorPotential
 
-from .errors import IbcheckError, NotConverged, PrecisionTooLow
+from .errors import IbcheckError, NotConverged, PrecisionTooLow, ProblemError
 from .flows import Flow
 from .verdict import Verdict
 
@@ -77,7 +77,7 @@ def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, conv
     extra = max(10, dps // 2) if extra is None else extra
     t0 = time.perf_counter()
     states = flow.system.states
-    grad_fn = compile_exprs(flow.gradient, flow.w_symbols)
+    grad_fn = flow.gradient_function()
     out_fn = compile_exprs(flow.outputs, flow.params)
     D = len(flow.params)
     stop = None
@@ -85,15 +85,13 @@ def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, conv
         thresh_digits = (dps - 4) if tol_digits is None else tol_digits
 
         def stop(t, y):
-            w = out_fn(*y[:D])
-            return max(abs(g) for g in grad_fn(*w)) <= mpmath.mpf(10) ** (-thresh_digits)
+            with mpmath.workdps(dps):
+                w = out_fn(*y[:D])
+                return max(abs(g) for g in grad_fn(*w)) <= mpmath.mpf(10) ** (-thresh_digits)
 
-        lo = integrate(flow.system, flow.y0, max_time, dps=dps, stop=stop, backend=backend)
-        t_stop = lo.times[-1]
-        if not stop(t_stop, lo.final):
-            raise NotConverged(f"{flow.model.name}: the flow did not converge by t = {max_time}; "
-                               f"final |grad L| = {mpmath.nstr(max(abs(g) for g in grad_fn(*out_fn(*lo.final[:D]))), 5)}")
-        t_end = t_stop
+        lo = integrate(flow.system, flow.y0, max_time, dps=dps, stop=stop, until_converged=True,
+                       backend=backend)
+        t_end = lo.times[-1]
     else:
         if t_end is None:
             raise IbcheckError("run: give t_end or converge=True")
@@ -252,6 +250,7 @@ def check_kkt_limit(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") 
         raise IbcheckError("the KKT limit check needs least-squares data X, y")
     if not runs.converged:
         raise IbcheckError("the KKT limit check needs a run with converge=True")
+    _require_underdetermined(flow.X, "the implicit-bias limit")
     n = flow.model.n_outputs
     grads, duals = _per_coordinate_maps(flow, pot)
     D = len(flow.params)
@@ -273,6 +272,18 @@ def check_kkt_limit(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") 
     return _verdict(flow, "limit = argmin D_R(w, w0) s.t. Xw = y", "limit", r, e, tau, runs.dps, t0,
                     symbolic, t_end=float(runs.t_end),
                     w_limit=[mpmath.nstr(v, 12) for v in wf])
+
+
+def _require_underdetermined(X, what: str) -> None:
+    """Implicit bias is about choosing among interpolants: it needs m < n and full row rank."""
+    from .problems import exact_rank
+
+    m, n = len(X), len(X[0])
+    if m >= n:
+        raise ProblemError(f"{what} needs an underdetermined problem (m < n), got m={m}, n={n}")
+    r = exact_rank(X)
+    if r < m:
+        raise ProblemError(f"{what} needs X of full row rank, got rank {r} < m={m}")
 
 
 def _per_coordinate_maps(flow: Flow, pot: MirrorPotential):

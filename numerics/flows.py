@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+import mpmath
 import sympy as sp
 
 from theory.parameterization import TIME, Parameterization
@@ -35,11 +36,39 @@ class Flow:
     params: tuple                 # the x states
     duals: tuple                  # the mu states (empty when not carried)
     outputs: tuple                # G(x) as expressions of the x states
-    gradient: tuple               # grad L(w) as expressions of w symbols
     w_symbols: tuple
     X: tuple | None = None
     y: tuple | None = None
+    loss: sp.Expr | None = None   # a general loss in w_symbols (None: least squares on X, y)
     values: tuple = ()            # ((constant, value or per-coordinate tuple), ...)
+
+    def gradient_exprs(self) -> tuple:
+        """grad L(w) as SymPy expressions in ``w_symbols`` (quadratic cost in n for least squares)."""
+        if self.loss is not None:
+            return tuple(sp.diff(self.loss, s) for s in self.w_symbols)
+        n = len(self.w_symbols)
+        r = [sp.Add(*[a * s for a, s in zip(row, self.w_symbols)]) - b for row, b in zip(self.X, self.y)]
+        return tuple(sp.Add(*[row[i] * rj for row, rj in zip(self.X, r)]) for i in range(n))
+
+    def gradient_function(self):
+        """An mpmath callable ``grad(*w) -> list`` of grad L at the caller's precision; for least
+        squares it computes r = Xw - y and X^T r with exact data rounded once per precision."""
+        if self.loss is not None:
+            return sp.lambdify(list(self.w_symbols), list(self.gradient_exprs()), modules="mpmath")
+        X, y, n = self.X, self.y, len(self.w_symbols)
+        cache = {}
+
+        def grad(*w):
+            prec = mpmath.mp.prec
+            if prec not in cache:
+                conv = lambda v: mpmath.mpmathify(sp.N(v, mpmath.mp.dps + 5))
+                Xm = [[conv(a) for a in row] for row in X]
+                cache[prec] = (Xm, [list(col) for col in zip(*Xm)], [conv(b) for b in y])
+            Xm, Xt, ym = cache[prec]
+            r = [mpmath.fdot(row, w) - b for row, b in zip(Xm, ym)]
+            return [mpmath.fdot(col, r) for col in Xt]
+
+        return grad
 
     @property
     def x0(self) -> tuple:
@@ -138,21 +167,22 @@ def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | 
                   for j in range(m)]
         inter += [(Gint[i], sp.Add(*[Xe[j][i] * R[j] for j in range(m) if Xe[j][i] != 0]))
                   for i in range(n)]
-        grad_w = tuple(sp.Add(*[Xe[j][i] * (sp.Add(*[Xe[j][k] * wsyms[k] for k in range(n)]) - ye[j])
-                                for j in range(m)]) for i in range(n))
     else:
         loss = sp.sympify(loss)
         extra = loss.free_symbols - set(wsyms)
         if extra:
             raise ProblemError(f"loss uses {sorted(map(str, extra))}, which are not output symbols "
                                f"{[str(s) for s in wsyms]}")
-        grad_w = tuple(sp.diff(loss, s) for s in wsyms)
         to_int = dict(zip(wsyms, Wint))
-        inter += [(Gint[i], grad_w[i].xreplace(to_int)) for i in range(n)]
+        inter += [(Gint[i], sp.diff(loss, wsyms[i]).xreplace(to_int)) for i in range(n)]
     # x-dot = -M (J^T g + lambda(t) grad h): the Jacobian is sparse for separable/matrix models,
     # so differentiate <g, G(x)> term by term instead of forming J.
-    pullback = [sp.Add(*[sp.diff(q.outputs[i], xk) * Gint[i] for i in range(n)
-                         if xk in q.outputs[i].free_symbols]) for xk in q.params]
+    touches = {xk: [] for xk in q.params}
+    for i, out in enumerate(q.outputs):
+        for xk in out.free_symbols:
+            if xk in touches:
+                touches[xk].append(i)
+    pullback = [sp.Add(*[sp.diff(q.outputs[i], xk) * Gint[i] for i in touches[xk]]) for xk in q.params]
     if q.regularizer is not None:
         lam = q.schedule if q.schedule is not None else sp.Integer(1)
         pullback = [pb + lam * sp.diff(q.regularizer, xk) for pb, xk in zip(pullback, q.params)]
@@ -170,7 +200,7 @@ def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | 
     _check_regular(q, system, y0)
     vals = tuple(sorted(((str(k), v) for k, v in (values or {}).items()), key=lambda kv: kv[0]))
     return Flow(model=q, system=system, y0=y0, params=tuple(q.params), duals=mus,
-                outputs=tuple(q.outputs), gradient=grad_w, w_symbols=wsyms, X=Xe, y=ye, values=vals)
+                outputs=tuple(q.outputs), w_symbols=wsyms, X=Xe, y=ye, loss=loss, values=vals)
 
 
 def _check_regular(q: Parameterization, system: ODESystem, y0: tuple) -> None:

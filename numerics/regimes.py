@@ -57,7 +57,10 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
     from .integrator import integrate
     from .references import min_l1_interpolant, min_l2_interpolant
 
+    from .checks import _require_underdetermined
+
     t0 = time.perf_counter()
+    _require_underdetermined(X, "a limiting-regularizer sweep")
     kind = reference or reference_for(claim)
     scales = list(scales or default_scales(claim, depth_like=_depth_like(p)))
     if kind == "l1":
@@ -71,7 +74,7 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
         vals[claim.scale.name] = a
         flow = gradient_flow(p, X, y, values=vals, duals=False)
         out = compile_exprs(flow.outputs, flow.params)
-        grad = compile_exprs(flow.gradient, flow.w_symbols)
+        grad = flow.gradient_function()
         D = len(flow.params)
         thresh = mpmath.mpf(10) ** (-(dps // 2))
 

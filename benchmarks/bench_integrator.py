@@ -1,0 +1,249 @@
+"""Benchmark of the Taylor integrator: ibcheck fast / reference vs heyoka vs mpmath.odefun.
+
+Prints (never asserts) per case: compile time, integration time (median of ``--repeat`` runs),
+ratios to heyoka's integration time (compile excluded) and to mpmath.odefun, and the digits of
+agreement of the final states.  Tolerance 10^-dps on every side.  heyoka is optional
+(``pip install heyoka``, the ``bench`` extra); its system is translated node by node from the
+same decomposed program, every constant as ``hy.real(str, prec)``.
+
+    python3 benchmarks/bench_integrator.py --quick
+    python3 benchmarks/bench_integrator.py            # full: n = 10, 20, 50 at 30 and 60 digits
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import mpmath  # noqa: E402
+import sympy as sp  # noqa: E402
+
+from numerics.decompose import decompose  # noqa: E402
+from numerics.flows import gradient_flow  # noqa: E402
+from numerics.integrator import _work_prec, compile_system, integrate, order_for  # noqa: E402
+from numerics.jets import exact_to_mpf, get_backend  # noqa: E402
+from numerics.problems import random_problem  # noqa: E402
+from theory.catalog import diagonal, linear  # noqa: E402
+
+try:
+    import heyoka as hy
+    import numpy as np
+except ImportError:  # pragma: no cover
+    hy = None
+
+
+def diag_flow(n, D=2, seed=1):
+    p = diagonal.quadratic(n) if D == 2 else diagonal.depth(D, n)
+    pr = random_problem(n, max(1, n // 2), seed=seed)
+    f = gradient_flow(p, pr.X, pr.y, values={"alpha": sp.Rational(1, 10)}, duals=False)
+    return f.system, f.y0
+
+
+def linear_flow(widths=(3, 3, 3, 3), seed=1):
+    p = linear_net(widths)
+    n = p.n_outputs
+    pr = random_problem(n, max(1, n // 2), seed=seed)
+    f = gradient_flow(p, pr.X, pr.y, duals=False)
+    return f.system, f.y0
+
+
+linear_net = linear.linear_net
+
+
+# ---- heyoka -----------------------------------------------------------------------------------
+def heyoka_run(system, y0, T, dps):
+    prec = int(dps * 3.3219280948873626) + 1
+    prog = decompose(system)
+
+    def real(c):
+        c = sp.sympify(c)
+        if c.is_Rational:
+            return hy.real(str(c.p), prec) / hy.real(str(c.q), prec)
+        return hy.real(mpmath.nstr(exact_to_mpf(c, prec + 20), dps + 10, strip_zeros=False), prec)
+
+    st = hy.make_vars(*[f"x{i}" for i in range(system.size)])
+    tm = hy.time
+    ex = []
+    for n in prog.nodes:
+        a = [ex[j] for j in n.args]
+        op = n.op
+        if op == "state":
+            ex.append(st[n.value])
+        elif op == "time":
+            ex.append(tm)
+        elif op == "const":
+            ex.append(hy.expression(real(n.value)))
+        elif op == "lin":
+            terms = [x if c == 1 else (-x if c == -1 else hy.expression(real(c)) * x) for c, x in zip(n.coeffs, a)]
+            if n.value != 0:
+                terms.append(hy.expression(real(n.value)))
+            ex.append(hy.sum(terms) if len(terms) > 1 else terms[0])
+        elif op == "mul":
+            ex.append(a[0] * a[1])
+        elif op == "sq":
+            ex.append(hy.square(a[0]) if hasattr(hy, "square") else a[0] * a[0])
+        elif op == "div":
+            ex.append(a[0] / a[1])
+        elif op == "pow":
+            ex.append(a[0] ** hy.expression(real(n.value)))
+        elif op in ("sqrt", "exp", "sin", "cos", "sinh", "cosh", "tanh", "log", "atan", "asinh", "asin", "atanh"):
+            ex.append(getattr(hy, op)(a[0]))
+        else:
+            raise ValueError(op)
+    sysl = [(st[i], ex[o]) for i, o in enumerate(prog.outputs)]
+    x0 = np.array([hy.real(mpmath.nstr(exact_to_mpf(v, prec + 20), dps + 10, strip_zeros=False), prec) for v in y0])
+    t0 = time.perf_counter()
+    ta = hy.taylor_adaptive(sysl, x0, fp_type=hy.real, prec=prec, compact_mode=True,
+                            tol=hy.real(f"1e-{dps}", prec))
+    tc = time.perf_counter() - t0
+    runs = []
+    for _ in range(ARGS.repeat):
+        ta.time = hy.real(0, prec)
+        ta.state[:] = x0
+        t0 = time.perf_counter()
+        ta.propagate_until(hy.real(T, prec))
+        runs.append(time.perf_counter() - t0)
+    with mpmath.workdps(dps + 10):
+        final = [mpmath.mpf(str(v)) for v in ta.state]
+    return tc, statistics.median(runs), final, ta.order
+
+
+# ---- mpmath.odefun ----------------------------------------------------------------------------
+class _Timeout(Exception):
+    pass
+
+
+def odefun_run(system, y0, T, dps, cap):
+    f = sp.lambdify([system.time or sp.Symbol("_t")] + list(system.states),
+                    list(system.expanded_rhs()), modules="mpmath")
+
+    def handler(*_):
+        raise _Timeout
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.alarm(cap)
+    try:
+        with mpmath.workdps(dps):
+            t0 = time.perf_counter()
+            F = mpmath.odefun(lambda t, z: f(t, *z), 0, [exact_to_mpf(v, mpmath.mp.prec) for v in y0])
+            out = F(T)
+            return time.perf_counter() - t0, out
+    except _Timeout:
+        return None, None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+# ---- ibcheck ----------------------------------------------------------------------------------
+def ibcheck_run(system, y0, T, dps, backend):
+    t0 = time.perf_counter()
+    compile_system(system, dps=dps, backend=backend)
+    tc = time.perf_counter() - t0
+    runs, tr = [], None
+    for _ in range(ARGS.repeat if backend == "fast" else 1):
+        tr = integrate(system, y0, T, dps=dps, backend=backend)
+        runs.append(tr.integrate_seconds)
+    return tc, statistics.median(runs), tr
+
+
+def digits(a, b, dps):
+    with mpmath.workdps(dps + 20):
+        d = max(abs(x - y) / max(1, abs(y)) for x, y in zip(a, b))
+        return float(dps + 10) if d == 0 else float(-mpmath.log10(d))
+
+
+def case(name, system, y0, T, dps, reference=False, odefun_cap=0):
+    c = decompose(system).count()
+    tc, ti, tr = ibcheck_run(system, y0, T, dps, "fast")
+    line = (f"{name:<26} dps={dps:<3} states={system.size:<4} nodes={sum(v for k, v in c.items() if k != 'lin_terms'):<5} "
+            f"steps={len(tr.orders):<5} K={tr.orders[0] if tr.orders else '-':<3} compile={tc:7.3f}s "
+            f"integrate={ti:8.3f}s est.err={mpmath.nstr(tr.error_estimate, 2)}")
+    if reference:
+        _, tref, trr = ibcheck_run(system, y0, T, dps, "reference")
+        line += f"\n{'':<28}reference={tref:.3f}s ({tref / ti:.1f}x fast), fast vs reference: {digits(tr.final, trr.final, dps):.1f} digits"
+    if hy is not None and not ARGS.no_heyoka:
+        hc, hi, hfinal, horder = heyoka_run(system, y0, T, dps)
+        line += (f"\n{'':<28}heyoka: compile={hc:.3f}s integrate={hi:.3f}s order={horder}  "
+                 f"ratio ibcheck/heyoka={ti / hi:.2f}  agreement={digits(tr.final, hfinal, dps):.1f} digits")
+    if odefun_cap:
+        to, out = odefun_run(system, y0, T, dps, odefun_cap)
+        if to is None:
+            line += f"\n{'':<28}mpmath.odefun: > {odefun_cap}s (capped); ratio odefun/ibcheck > {odefun_cap / ti:.0f}"
+        else:
+            line += (f"\n{'':<28}mpmath.odefun: {to:.2f}s  ratio odefun/ibcheck={to / ti:.0f}  "
+                     f"agreement={digits(tr.final, out, dps):.1f} digits")
+    print(line, flush=True)
+
+
+def sweep_n(ns, dps=30):
+    print(f"\n# cost of one Taylor step vs n (diagonal net, dps={dps}, order {order_for(mpmath.mpf(10) ** -dps)})")
+    be = get_backend("fast")
+    prec = _work_prec(dps)
+    K = order_for(mpmath.mpf(10) ** -dps)
+    for n in ns:
+        t0 = time.perf_counter()
+        system, y0 = diag_flow(n)
+        tb = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        prog, jet = compile_system(system, dps=dps)
+        tc = time.perf_counter() - t0
+        c = prog.count()
+        with mpmath.workprec(prec), be.context(prec):
+            y = [be.from_mpf(exact_to_mpf(v, prec)) for v in y0]
+            t = be.from_mpf(mpmath.mpf(0))
+            reps = max(1, 20 // max(1, n // 10))
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                jet(t, y, K)
+            ts = (time.perf_counter() - t0) / reps
+        work = c["lin_terms"] * K + (c.get("mul", 0) + c.get("sq", 0) / 2) * K * (K + 1) / 2
+        print(f"n={n:<5} states={system.size:<5} lin_terms={c['lin_terms']:<7} build={tb:6.2f}s compile={tc:6.2f}s "
+              f"step={ts * 1e3:9.2f} ms  ({ts / work * 1e9:.0f} ns per multiply-add)", flush=True)
+
+
+def sweep_digits(n=10, T=20):
+    print(f"\n# cost vs digits (diagonal net n={n}, T={T})")
+    system, y0 = diag_flow(n)
+    for dps in (30, 60, 120):
+        tc, ti, tr = ibcheck_run(system, y0, T, dps, "fast")
+        print(f"dps={dps:<4} K={tr.orders[0]:<3} steps={len(tr.orders):<4} compile={tc:.3f}s integrate={ti:.3f}s "
+              f"per step={ti / len(tr.orders) * 1e3:.1f} ms", flush=True)
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small subset (n = 10, 30 digits)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-heyoka", action="store_true")
+    ap.add_argument("--odefun-cap", type=int, default=300, help="seconds allowed to mpmath.odefun")
+    ARGS = ap.parse_args()
+    if ARGS.quick:
+        ARGS.repeat = min(ARGS.repeat, 1)
+    print(f"heyoka: {'%s' % hy.__version__ if hy is not None else 'not installed'}; "
+          f"cpu count {os.cpu_count()}; load {os.getloadavg()[0]:.2f}")
+    T = 20
+    s2, y2 = diag_flow(2)
+    case("diag u^2-v^2 n=2 (tiny)", s2, y2, T, 30, reference=True, odefun_cap=ARGS.odefun_cap)
+    ns = (10,) if ARGS.quick else (10, 20, 50)
+    dpss = (30,) if ARGS.quick else (30, 60)
+    for dps in dpss:
+        for n in ns:
+            s, y = diag_flow(n)
+            case(f"diag u^2-v^2 n={n}", s, y, T, dps, reference=(n == 10))
+    s3, y3 = diag_flow(10, D=3)
+    case("diag u^3-v^3 n=10", s3, y3, T, 30)
+    sl, yl = linear_flow()
+    case("deep linear 3x3x3x3", sl, yl, T, 30)
+    sweep_n((10, 50) if ARGS.quick else (10, 50, 100, 200))
+    sweep_digits()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Time theory.lie.lie_count on deep linear nets (widths 1..5, depth 2..4).
+
+Usage: python3 benchmarks/bench_lie.py [--backend auto|sympy] [--points N] [--quick]
+Prints architecture, D, laws, known (catalog formula), seconds, and the maximum time.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from theory.catalog.linear import known_law_count, linear_net  # noqa: E402
+from theory.lie import lie_count  # noqa: E402
+
+GRID = ([(d,) * (L + 1) for L in (2, 3, 4) for d in (2, 3, 4, 5)]
+        + [(2, 3, 2, 2), (1, 5, 1), (3, 5, 2), (2, 4, 3, 5), (5, 2, 4, 1), (4, 3, 5, 2, 3)])
+QUICK = [w for w in GRID if len(w) * max(w) <= 16]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backend", default="auto")
+    ap.add_argument("--points", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    grid = QUICK if args.quick else GRID
+    print(f"{'architecture':<18}{'D':>5}{'laws':>6}{'known':>7}{'depth':>7}{'seconds':>10}")
+    worst = 0.0
+    for w in grid:
+        p = linear_net(w)
+        t0 = time.perf_counter()
+        c = lie_count(p, points=args.points, backend=args.backend)
+        dt = time.perf_counter() - t0
+        worst = max(worst, dt)
+        flag = "" if c.laws == known_law_count(w) else "  MISMATCH"
+        print(f"{'x'.join(map(str, w)):<18}{c.dimension:>5}{c.laws:>6}{known_law_count(w):>7}"
+              f"{c.bracket_depth:>7}{dt:>10.3f}{flag}")
+    print(f"max time: {worst:.3f} s (backend={args.backend}, points={args.points})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Numeric checks along high-precision flows, each with a negative control rejected by many orders."""
+import dataclasses
+
+import pytest
+import sympy as sp
+
+from numerics.checks import check_kkt_limit, check_law, check_mirror, run
+from numerics.cli import default_problem
+from numerics.errors import PrecisionTooLow, ProblemError
+from numerics.flows import gradient_flow
+from theory.catalog import CATALOG
+from theory.claims import ConservedQuantity
+
+u, v = sp.symbols("u v", real=True)
+up, vp = sp.symbols("u v", positive=True)
+alpha = sp.Symbol("alpha", positive=True)
+
+
+@pytest.fixture(scope="module")
+def quadratic_runs():
+    e = CATALOG["diagonal-quadratic"]
+    p = e.parameterization()
+    prob = default_problem(p, e.values, seed=7, dps=30)
+    return run(gradient_flow(p, prob.X, prob.y, values=e.values), dps=30, converge=True), e.literature()
+
+
+@pytest.fixture(scope="module")
+def depth3_runs():
+    e = CATALOG["diagonal-depth3"]
+    p = e.parameterization()
+    prob = default_problem(p, e.values, seed=7, dps=30)
+    return run(gradient_flow(p, prob.X, prob.y, values=e.values), dps=30, converge=True), e.literature()
+
+
+def test_law_holds_to_25_digits_and_a_wrong_law_is_refuted(quadratic_runs):
+    runs, lit = quadratic_runs
+    good = check_law(runs, lit[0])
+    assert good.passed and good.digits >= 25 and good.error_estimate <= good.tolerance
+    for wrong in (u * v + u, u**2 * v, u**2 + v**2):
+        bad = check_law(runs, ConservedQuantity(wrong, coordinate=True))
+        assert not bad.passed and bad.details["status"] == "refuted"
+        assert bad.residual > 1e10 * bad.tolerance
+
+
+def test_mirror_identity_and_controls_off_by_a_constant_or_an_exponent(quadratic_runs):
+    runs, lit = quadratic_runs
+    pot = lit[1]
+    good = check_mirror(runs, pot)
+    assert good.passed and good.digits >= 25
+    w = pot.variables[0]
+    for wrong in (2 * pot.gradient[0],                              # 1/2 instead of 1/4
+                  -pot.gradient[0],                                 # sign
+                  sp.asinh(w / (2 * alpha)) / 4):                   # alpha instead of alpha^2
+        bad = check_mirror(runs, dataclasses.replace(pot, gradient=(wrong,)))
+        assert bad.details["status"] == "refuted" and bad.residual > 1e10 * bad.tolerance
+
+
+def test_kkt_limit_agrees_to_20_digits_and_a_wrong_potential_lands_elsewhere(quadratic_runs):
+    runs, lit = quadratic_runs
+    pot = lit[1]
+    good = check_kkt_limit(runs, pot)
+    assert good.passed and good.digits >= 20
+    w = pot.variables[0]
+    bad = check_kkt_limit(runs, dataclasses.replace(pot, gradient=(sp.asinh(w / (2 * alpha)) / 4,)))
+    assert bad.details["status"] == "refuted" and bad.residual > 1e10 * bad.tolerance
+
+
+def test_dual_only_potential_depth3_and_a_wrong_exponent(depth3_runs):
+    runs, lit = depth3_runs
+    pot = lit[1]
+    assert check_law(runs, lit[0]).passed
+    assert check_mirror(runs, pot).passed and check_kkt_limit(runs, pot).passed
+    assert not check_law(runs, ConservedQuantity(1 / up - 1 / vp, coordinate=True)).passed
+    mu = pot.dual_variables[0]
+    kappa = 3 * alpha
+    wrong = alpha**3 * ((1 - kappa * mu) ** -2 - (1 + kappa * mu) ** -2)  # exponent -2 instead of -3
+    bad = check_mirror(runs, dataclasses.replace(pot, dual_gradient=(wrong,)))
+    assert bad.details["status"] == "refuted"
+
+
+def test_precision_too_low_is_refused():
+    e = CATALOG["diagonal-quadratic"]
+    p = e.parameterization()
+    prob = default_problem(p, e.values, seed=7, dps=30)
+    with pytest.raises(PrecisionTooLow, match="too low"):
+        run(gradient_flow(p, prob.X, prob.y, values=e.values), dps=10, t_end=1)
+
+
+def test_limit_check_needs_an_underdetermined_problem(quadratic_runs):
+    runs, lit = quadratic_runs
+    e = CATALOG["diagonal-quadratic"]
+    p = e.parameterization()
+    X = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    r = run(gradient_flow(p, X, [1, 2, 3], values=e.values), dps=20, converge=True)
+    with pytest.raises(ProblemError, match="m < n"):
+        check_kkt_limit(r, lit[1])

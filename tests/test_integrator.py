@@ -1,0 +1,162 @@
+"""numerics.integrator: Taylor integration against exact solutions, mpmath.odefun and itself."""
+import mpmath
+import pytest
+import sympy as sp
+
+from numerics import FlowBlowUp, NotConverged, ODESystem, PrecisionTooLow
+from numerics.errors import ProblemError, SingularInitialization
+from numerics.integrator import Speed, integrate
+
+y, t, u, v = sp.symbols("y t u v")
+EXP = ODESystem((y,), (y,), name="exp")
+
+
+def _err(a, b, dps=80):
+    with mpmath.workdps(dps):
+        return abs(mpmath.mpf(a) - mpmath.mpf(b))
+
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+@pytest.mark.parametrize("dps", [30, 60])
+def test_exponential_to_requested_digits(backend, dps):
+    tr = integrate(EXP, [1], 3, dps=dps, backend=backend)
+    with mpmath.workdps(dps + 20):
+        exact = mpmath.exp(3)
+    rel = _err(tr.final[0], exact) / exact
+    assert rel < mpmath.mpf(10) ** (-dps + 1)
+    assert tr.error_estimate < mpmath.mpf(10) ** (-dps + 2)
+    # negative control: e^{1.0001 t} is rejected far above the tolerance
+    with mpmath.workdps(dps + 20):
+        wrong = mpmath.exp(mpmath.mpf("3.0003"))
+    assert _err(tr.final[0], wrong) / exact > mpmath.mpf(10) ** -5
+
+
+def test_wrong_right_hand_side_is_detected():
+    tr = integrate(ODESystem((y,), (y * sp.Rational(10001, 10000),)), [1], 3, dps=30)
+    with mpmath.workdps(50):
+        assert _err(tr.final[0], mpmath.exp(3)) > mpmath.mpf(10) ** -4
+
+
+def test_blow_up_of_y_squared_at_t_1():
+    with pytest.raises(FlowBlowUp, match=r"at t = (0\.99\d*|1\.0)\b") as exc:
+        integrate(ODESystem((y,), (y ** 2,), name="riccati"), [1], 2, dps=30)
+    assert "state y" in str(exc.value)
+
+
+@pytest.mark.parametrize("backend", ["fast", "reference"])
+def test_rotation_conserves_radius(backend):
+    rot = ODESystem((u, v), (-v * sp.cos(t) ** 0, u))  # cos(t)**0 == 1: plain rotation
+    tr = integrate(rot, [sp.Rational(3, 5), sp.Rational(4, 5)], 20, dps=40, backend=backend)
+    with mpmath.workdps(60):
+        for st in tr.states:
+            assert abs(st[0] ** 2 + st[1] ** 2 - 1) < mpmath.mpf(10) ** -38
+        c, s = mpmath.cos(20), mpmath.sin(20)
+        assert abs(tr.final[0] - (c * mpmath.mpf(3) / 5 - s * mpmath.mpf(4) / 5)) < mpmath.mpf(10) ** -37
+        # negative control: the conserved quantity of a wrong (non-isometric) field drifts
+    bad = integrate(ODESystem((u, v), (-v, u * sp.Rational(101, 100))), [sp.Rational(3, 5), sp.Rational(4, 5)], 5, dps=40)
+    assert max(abs(s[0] ** 2 + s[1] ** 2 - 1) for s in bad.states) > mpmath.mpf(10) ** -3
+
+
+def test_sin_cos_nonlinear_pendulum_energy():
+    pend = ODESystem((u, v), (v, -sp.sin(u)))
+    tr = integrate(pend, [sp.Rational(1, 2), 0], 10, dps=30)
+    E = lambda s: s[1] ** 2 / 2 - mpmath.cos(s[0])
+    with mpmath.workdps(50):
+        e0 = E(tr.states[0])
+        assert max(abs(E(s) - e0) for s in tr.states) < mpmath.mpf(10) ** -28
+
+
+def test_time_dependent():
+    tr = integrate(ODESystem((y,), (t * y,), time=t), [1], 2, dps=30, t0=0)
+    with mpmath.workdps(50):
+        assert _err(tr.final[0], mpmath.exp(2)) < mpmath.mpf(10) ** -28
+        assert _err(tr.final[0], mpmath.exp(2 * mpmath.mpf("1.0001"))) > mpmath.mpf(10) ** -4
+
+
+def _diagonal_net(n, m):
+    us, vs = sp.symbols(f"u0:{n}"), sp.symbols(f"v0:{n}")
+    w, r, g = sp.symbols(f"w0:{n}"), sp.symbols(f"r0:{m}"), sp.symbols(f"g0:{n}")
+    X = [[sp.Rational((3 * i + 5 * j) % 7 - 3, 4) for i in range(n)] for j in range(m)]
+    yy = [sp.Rational(j + 1, 2) for j in range(m)]
+    inter = [(w[i], us[i] ** 2 - vs[i] ** 2) for i in range(n)]
+    inter += [(r[j], sum(X[j][i] * w[i] for i in range(n)) - yy[j]) for j in range(m)]
+    inter += [(g[i], sum(X[j][i] * r[j] for j in range(m))) for i in range(n)]
+    rhs = [-2 * us[i] * g[i] for i in range(n)] + [2 * vs[i] * g[i] for i in range(n)]
+    return ODESystem(us + vs, tuple(rhs), tuple(inter), name=f"diag{n}"), [sp.Rational(1, 10)] * (2 * n)
+
+
+def test_fast_and_reference_agree_on_a_diagonal_net():
+    sysm, y0 = _diagonal_net(4, 2)
+    a = integrate(sysm, y0, 3, dps=30, backend="fast")
+    b = integrate(sysm, y0, 3, dps=30, backend="reference")
+    assert a.orders == b.orders and len(a.times) == len(b.times)
+    with mpmath.workdps(50):
+        assert max(abs(p - q) for p, q in zip(a.final, b.final)) < mpmath.mpf(10) ** -29
+        # conservation law u_i v_i of w = u^2 - v^2 (exactly conserved by the flow)
+        assert max(abs(a.final[i] * a.final[i + 4] - mpmath.mpf(1) / 100) for i in range(4)) < mpmath.mpf(10) ** -29
+        # negative control: u_i^2 v_i is not conserved
+        assert max(abs(a.final[i] ** 2 * a.final[i + 4] - mpmath.mpf(1) / 1000) for i in range(4)) > mpmath.mpf(10) ** -6
+
+
+def test_cross_check_with_mpmath_odefun():
+    sysm = ODESystem((u, v), (-u * v + sp.exp(-u), u - v ** 2 / 2))
+    tr = integrate(sysm, [sp.Rational(1, 2), sp.Rational(1, 3)], 1, dps=25)
+    with mpmath.workdps(25):
+        F = mpmath.odefun(lambda tt, z: [-z[0] * z[1] + mpmath.exp(-z[0]), z[0] - z[1] ** 2 / 2],
+                          0, [mpmath.mpf(1) / 2, mpmath.mpf(1) / 3])
+        ref = F(1)
+    with mpmath.workdps(40):
+        assert max(abs(p - q) for p, q in zip(tr.final, ref)) < mpmath.mpf(10) ** -22
+        assert abs(tr.final[0] - ref[0] * mpmath.mpf("1.0001")) > mpmath.mpf(10) ** -6
+
+
+def test_dense_output_matches_direct_integration():
+    sysm, y0 = _diagonal_net(3, 2)
+    full = integrate(sysm, y0, 4, dps=30)
+    assert len(full.times) > 3
+    tm = (full.times[1] + full.times[2]) / 2 + mpmath.mpf(1) / 1000  # strictly inside a step
+    tm_exact = sp.Rational(str(mpmath.nstr(tm, 25)))
+    direct = integrate(sysm, y0, tm_exact, dps=30)
+    dense = full.at(tm_exact)
+    with mpmath.workdps(50):
+        assert max(abs(p - q) for p, q in zip(dense, direct.final)) < mpmath.mpf(10) ** -28
+        # negative control: the state at a slightly different time differs
+        off = full.at(tm_exact + sp.Rational(1, 1000))
+        assert max(abs(p - q) for p, q in zip(off, direct.final)) > mpmath.mpf(10) ** -8
+    assert len(full.sample([0, 1, 2])) == 3
+    with pytest.raises(ProblemError, match="outside"):
+        full.at(5)
+
+
+def test_stop_on_speed_and_until_converged():
+    decay = ODESystem((y,), (-y,))
+    tr = integrate(decay, [1], 100, dps=30, stop=Speed(sp.Rational(1, 10 ** 6)))
+    assert tr.stopped and tr.final_speed < mpmath.mpf(10) ** -6
+    assert mpmath.mpf(13) < tr.t_final < mpmath.mpf(100)
+    with pytest.raises(NotConverged, match="speed"):
+        integrate(decay, [1], 2, dps=30, stop=Speed(sp.Rational(1, 10 ** 6)), until_converged=True)
+    tr2 = integrate(decay, [1], 100, dps=30, stop=lambda tt, z: z[0] < mpmath.mpf(1) / 2)
+    assert tr2.stopped and tr2.final[0] < mpmath.mpf(1) / 2
+    with pytest.raises(NotConverged, match="steps"):
+        integrate(decay, [1], 100, dps=30, max_steps=2)
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ProblemError, match="float"):
+        integrate(EXP, [0.1], 1)
+    with pytest.raises(PrecisionTooLow):
+        integrate(EXP, [1], 1, dps=30, tol=sp.Rational(1, 10 ** 60))
+    with pytest.raises(ProblemError, match="states"):
+        integrate(EXP, [1, 2], 1)
+    with pytest.raises(ProblemError, match="backend"):
+        integrate(EXP, [1], 1, backend="nope")
+    with pytest.raises(SingularInitialization):
+        integrate(ODESystem((y,), (1 / y,)), [0], 1)
+
+
+def test_precision_is_not_leaked():
+    import gmpy2
+    before = (mpmath.mp.prec, gmpy2.get_context().precision)
+    integrate(EXP, [1], 1, dps=60)
+    integrate(EXP, [1], 1, dps=60, backend="reference")
+    assert (mpmath.mp.prec, gmpy2.get_context().precision) == before
