@@ -59,5 +59,27 @@ def linear_net_literature(widths=(2, 2, 2)) -> tuple:
 
 
 def known_law_count(widths) -> int:
-    r"""The count stated for generic linear nets: :math:`\sum_{k=1}^{L-1} d_k(d_k+1)/2`."""
-    return sum(d * (d + 1) // 2 for d in tuple(widths)[1:-1])
+    r"""Number of independent conservation laws of :math:`W = U_L\cdots U_1`, widths
+    :math:`(d_0, \dots, d_L)`, where it is established.
+
+    * One output (:math:`d_0 = d_L = 1`): a single field :math:`\nabla G`, so
+      :math:`\dim\mathrm{Lie} = 1` and there are :math:`D - 1` laws (e.g. [1, 5, 1]: 9, and
+      [1, 3, 3, 1]: 14, more than the 12 independent balancedness entries).
+    * Otherwise :math:`\sum_k \bigl[d_k(d_k+1)/2 - e_k(e_k+1)/2\bigr]`,
+      :math:`e_k = \max(0, d_k - d_{k-1} - d_{k+1})`: the balancedness matrix
+      :math:`U_{k+1}^\top U_{k+1} - U_k U_k^\top` has rank at most :math:`d_{k-1} + d_{k+1}`,
+      and symmetric :math:`d_k\times d_k` matrices of rank :math:`\le d_k - e_k` form a set of
+      codimension :math:`e_k(e_k+1)/2`. For :math:`e_k = 0` this is Marcotte et al. 2023's
+      :math:`\sum_k d_k(d_k+1)/2`. [D: equal to the exact Lie count (theory.lie) for all 64
+      two-layer nets with widths 1..4 and the deep nets in tests/test_lie.py.] Not valid when an
+      interior width-1 layer cuts off a single-output sub-chain (e.g. [1, 2, 2, 1, 2] has 8
+      laws, not 7): use ``theory.lie.lie_count`` there.
+    """
+    w = tuple(int(d) for d in widths)
+    if w[0] == 1 and w[-1] == 1:
+        return sum(a * b for a, b in zip(w, w[1:])) - 1
+    total = 0
+    for k in range(1, len(w) - 1):
+        d, e = w[k], max(0, w[k] - w[k - 1] - w[k + 1])
+        total += d * (d + 1) // 2 - e * (e + 1) // 2
+    return total
