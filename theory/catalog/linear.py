@@ -3,7 +3,8 @@ r"""Deep linear networks :math:`W = U_L \cdots U_1` (matrix-valued parameters).
 Source: Marcotte, Gribonval, Peyré, 'Abide by the Law and Follow the Flow: Conservation
 Laws for Gradient Flows', NeurIPS 2023, Sec. 4 (linear networks): the laws are the entries of
 :math:`U_{k+1}^\top U_{k+1} - U_k U_k^\top` (balancedness; Arora, Cohen, Hazan, ICML 2018), and
-there are no others, so a two-layer net with hidden width r has :math:`r(r+1)/2` laws.
+there are no others when the widths allow (a two-layer net with hidden width r at most the sum of
+its neighbours' widths (and not a single input and output) has :math:`r(r+1)/2` laws; see ``known_law_count`` for the general rule).
 Deep linear nets with more than one output do not commute: no mirror potential (Li, Wang,
 Lee, Arora et al., NeurIPS 2022, Thm 4.10 gives the bracket test).
 """
