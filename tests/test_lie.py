@@ -150,3 +150,75 @@ def test_speed_deep_linear_net():
 def test_large_linear_nets():
     for w in [(4, 4, 4, 4), (5, 5, 5, 5), (2, 5, 5, 2)]:
         assert lie_count(linear_net(w)).laws == known_law_count(w)
+
+
+# --- Taylor jets (python-flint engine) ------------------------------------------------------
+# the benchmark nets (benchmarks/bench_lie.py) that run in about a second in total
+BENCH_FAST = [(2, 2, 2), (3, 3, 3), (4, 4, 4), (2, 2, 2, 2), (3, 3, 3, 3), (2, 2, 2, 2, 2),
+              (3, 3, 3, 3, 3), (2, 3, 2, 2), (1, 5, 1), (3, 5, 2), (2, 4, 3, 5), (5, 2, 4, 1),
+              (1, 3, 3, 1), (1, 4, 4, 4, 1)]
+BENCH_SLOW = [(5, 5, 5), (4, 4, 4, 4), (5, 5, 5, 5), (4, 4, 4, 4, 4), (5, 5, 5, 5, 5),
+              (4, 3, 5, 2, 3), (2, 3, 3, 3, 1)]
+
+
+@pytest.mark.parametrize("widths", BENCH_FAST)
+def test_bench_nets_match_known_count(widths):
+    c = lie_count(linear_net(widths))
+    assert c.laws == known_law_count(widths)
+    assert c.lie_dims == (c.lie_dimension,) * 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("widths", BENCH_SLOW)
+def test_bench_nets_match_known_count_large(widths):
+    assert lie_count(linear_net(widths)).laws == known_law_count(widths)
+
+
+@pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
+def test_deep_algebra_needs_larger_jets():
+    # four bracket layers: the jets start at one layer and are redone with larger degree
+    c = lie_count(linear_net((2, 3, 3, 3, 1)), backend="flint", points=2)
+    assert (c.laws, c.bracket_depth) == (18, 4) and c.laws == known_law_count((2, 3, 3, 3, 1))
+    # negative control: a single generator (one output) needs no bracket at all
+    assert lie_count(linear_net((1, 3, 3, 3, 1)), backend="flint").bracket_depth == 0
+
+
+@pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
+@pytest.mark.parametrize("widths", [(2, 2, 2), (3, 2, 2), (2, 2, 2, 1), (1, 3, 3, 1)])
+def test_flint_jets_agree_with_sympy_engine(widths):
+    p = linear_net(widths)
+    a, b = lie_count(p, backend="flint"), lie_count(p, backend="sympy")
+    assert (a.laws, a.bracket_depth) == (b.laws, b.bracket_depth)
+
+
+@pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
+def test_jet_bracket_is_the_taylor_polynomial_of_the_bracket():
+    from theory.lie import _flint_generators, _jet_bracket, _JetGrowth
+    p = linear_net((2, 2, 2, 1))
+    xs, D = p.params, len(p.params)
+    x0 = [random.Random(5).randint(-7, 7) for _ in xs]
+    gens, outs = _flint_generators(xs, list(p.outputs), None)
+    st = _JetGrowth(gens, x0, 2)                       # generators known to degree 3
+    # the two ways of shifting the generators (components, or the output then d/d delta) agree
+    assert [g.P for g in _JetGrowth(gens, x0, 2, outs).gens] == [g.P for g in st.gens]
+    jet = _jet_bracket(st.gens[0], _jet_bracket(st.gens[0], st.gens[1]))  # degree 1
+    J = sp.Matrix(list(p.outputs)).jacobian(sp.Matrix(xs))
+    v = [J[i, :].T for i in range(J.rows)]
+    # the generators are integer-scaled by the engine; here they have integer coefficients
+    exact = sp.Matrix(bracket(v[0], bracket(v[0], v[1], xs), xs))
+    pt = dict(zip(xs, x0))
+    val, jac = jet.low()
+    assert list(val) == list(exact.xreplace(pt))
+    assert jac.tolist() == exact.jacobian(sp.Matrix(xs)).xreplace(pt).tolist()
+    # negative control: the opposite bracket convention gives the opposite value
+    assert list(val) != list((-exact).xreplace(pt))
+
+
+def test_polynomial_fallback_without_flint(monkeypatch):
+    import theory.lie as lie
+    monkeypatch.setattr(lie, "_flint", None)
+    assert not lie.flint_available()
+    for w in [(2, 2, 2), (2, 3, 2, 2), (1, 5, 1)]:
+        assert lie.lie_count(linear_net(w)).laws == known_law_count(w)
+    with pytest.raises(IbcheckError, match="python-flint"):
+        lie.lie_count(linear_net((2, 2, 2)), backend="flint")

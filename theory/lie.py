@@ -14,26 +14,31 @@ How it is computed (exactly; never a floating-point rank):
 * the algebra is grown layer by layer, bracketing the generators with the newest layer only
   (right-nested brackets span :math:`\mathrm{Lie}(V)`); a new field is kept only if it raises
   the *exact rational* rank of the kept fields at one of the sample points;
-* a bracket *at a point* only needs the fields' values and Jacobians there:
-  :math:`[v_a, Y](p) = J_Y(p)\,v_a(p) - J_{v_a}(p)\,Y(p)`, so candidates are evaluated as exact
-  matrix products and only the kept ones are formed symbolically;
+* a bracket *at a point* only needs finitely many derivatives of the fields there. Polynomial
+  fields (python-flint engine) are stored as their Taylor **jets** at each integer sample point
+  :math:`x_0`, polynomials in :math:`\delta = x - x_0` truncated at a degree: if the growth is
+  allowed ``T`` layers, the generators are kept to degree ``T + 1`` and a field of layer ``k``
+  to degree ``T + 1 - k`` (a bracket of jets known to degree s + 1 is known to degree s); layer
+  ``T`` only needs value and Jacobian (matrix products, :func:`_low_bracket`), and the candidates
+  of layer ``T + 1`` only values: :math:`[v_a, Y](x_0) = J_Y v_a - J_{v_a} Y`. If layer
+  ``T + 1`` still adds a field, the growth is redone with ``2T`` (adaptive truncation);
+* the other engines (SymPy ring fallback without python-flint; SymPy expressions for
+  non-polynomial fields) bracket symbolically and evaluate candidates the same way;
 * discarding is sound generically: a field that is in the span of the kept ones on an open set
   is a combination with smooth coefficients, and so are its brackets (Leibniz rule);
-* the generic rank is the maximum over several random points (``points``).
+* the generic rank is the maximum over several random points (``points``); a candidate is kept
+  if it raises the exact rank at any of them.
 
-Engines: polynomial fields use python-flint ``fmpz_mpoly`` when available (fast) or SymPy's
-``ring(..., ZZ)`` otherwise (same algorithm); any other field (logs, roots, negative powers) uses
-SymPy expressions evaluated exactly at rational points. Exact ranks over QQ use a modular
-selection certified exactly (see :func:`_select`).
+Engines: polynomial fields use python-flint jets (``fmpz_mpoly``) when available, or SymPy's
+``ring(..., QQ)`` otherwise (symbolic brackets, same growth); any other field (logs, roots,
+negative powers) uses SymPy expressions evaluated exactly at rational points. Exact ranks over
+QQ use a modular selection certified exactly (see :func:`_select`).
 """
 from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 from typing import Sequence
-
-import numpy as np
 
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
@@ -79,7 +84,10 @@ def lie_count(p: Parameterization, *, points: int = 3, seed: int = 0, template: 
     outputs = [sp.sympify(e).xreplace(generic_constants) for e in outputs]
     metric = None if metric is None else metric.xreplace(generic_constants)
     engine = _make_engine(params, outputs, metric, backend)
-    result = _grow(engine, params, points, rng)
+    if isinstance(engine, _JetEngine):
+        result = engine.grow(params, points, rng)
+    else:
+        result = _grow(engine, params, points, rng)
     dim, lie, pts, dims, depth = result
     if generic_constants:
         pts = tuple({**pt, **generic_constants} for pt in pts)
@@ -224,7 +232,9 @@ def _select(basis: list, cands: list) -> list:
     if not cands:
         return []
     allcols = list(basis) + list(cands)
-    if _flint is not None and all(_is_qq(x) for col in allcols for x in col):
+    types = {type(x) for col in allcols for x in col}
+    if _flint is not None and (types <= {int, _flint.fmpz, _flint.fmpq}
+                               or all(_is_qq(x) for col in allcols for x in col)):
         return _select_flint(basis, cands)
     return _select_domain(basis, cands)
 
@@ -243,7 +253,7 @@ def _fq(x):
 def _qmat(cols, D):
     """Exact flint matrix whose columns are ``cols`` (D rows): fmpz_mat for integer entries."""
     flat = [x for col in cols for x in col]
-    if all(type(x) is int for x in flat):
+    if {type(x) for x in flat} <= {int, _flint.fmpz}:
         return _flint.fmpz_mat(len(cols), D, flat).transpose()
     return _flint.fmpq_mat(len(cols), D, [_fq(x) for x in flat]).transpose()
 
@@ -352,7 +362,7 @@ def _make_engine(params, outputs, metric, backend):
     try:
         if backend == "sympy" or (backend == "auto" and _flint is None):
             return _RingEngine(params, outputs, metric)
-        return _FlintEngine(params, outputs, metric)
+        return _JetEngine(params, outputs, metric)
     except _NotPolynomial:
         if backend in ("flint", "sympy"):
             raise IbcheckError(f"backend={backend!r} needs polynomial fields; these are not "
@@ -390,183 +400,320 @@ def _matvec(J, v, D, sub=None):
     return res
 
 
-class _FlintEngine:
-    r"""Polynomial fields in python-flint ``fmpq_mpoly``, scaled to integer coefficients
-    (scaling a field by a nonzero constant changes neither spans nor the algebra) and evaluated
-    exactly at integer points. A field's value is one packed evaluation
-    :math:`\sum_i (Y_i(p) + B)\,2^{Ki}` (offset B keeps digits nonnegative); its Jacobian one
-    packed evaluation per variable."""
+def _flint_generators(params, outputs, metric):
+    r"""(generators, outputs): the generators :math:`M\nabla G_i` as lists of D ``fmpz_mpoly``
+    components in x, each scaled to integer coefficients (a nonzero constant factor changes
+    neither spans nor the algebra), and, without a metric, the scaled outputs :math:`c_i G_i`
+    whose gradients they are (else None). Raises _NotPolynomial for non-polynomial input."""
+    D = len(params)
+    qctx = _flint.fmpq_mpoly_ctx.get(tuple(f"x{i}" for i in range(D)), "degrevlex")
+    zctx = _flint.fmpz_mpoly_ctx.get(tuple(f"x{i}" for i in range(D)), "degrevlex")
+    xs = qctx.gens()
+    sym = {s: xs[i] for i, s in enumerate(params)}
+    cache: dict = {}
 
-    def __init__(self, params, outputs, metric):
-        self.params = tuple(params)
-        D = self.D = len(params)
-        names = tuple(f"x{i}" for i in range(D)) + ("E",)
-        self.ctx = _flint.fmpq_mpoly_ctx.get(names, "degrevlex")
-        gens = self.ctx.gens()
-        self.E = gens[-1]
-        self.zero = self.ctx.constant(0)
-        self.sym = {s: gens[i] for i, s in enumerate(params)}
-        cache: dict = {}
-        qout = [self._conv(_as_poly_expr(e, params), cache) for e in outputs]
-        if metric is not None:
-            qmet = {(i, j): self._conv(_as_poly_expr(metric[i, j], params), cache)
-                    for i in range(D) for j in range(D) if metric[i, j] != 0}
-        self.gens_f = []
-        for g in qout:
-            grad = [g.derivative(j) for j in range(D)]
-            if metric is None:
-                comps = grad
-            else:
-                comps = [self.zero for _ in range(D)]
-                for (i, j), m in qmet.items():
-                    if not grad[j].is_zero():
-                        comps[i] = comps[i] + m * grad[j]
-            den = 1
-            for c in comps:
-                for q in c.coeffs():
-                    den = den * int(q.q) // math.gcd(den, int(q.q))
-            self.gens_f.append(_Field([c * den for c in comps], self, _xdeg(comps, D)))
-        self.points = []
-
-    def _conv(self, e, cache):
+    def conv(e):
         if e in cache:
             return cache[e]
         if e.is_Symbol:
-            r = self.sym[e]
+            r = sym[e]
         elif e.is_Rational:
-            r = self.ctx.constant(_flint.fmpq(int(e.p), int(e.q)))
+            r = qctx.constant(_flint.fmpq(int(e.p), int(e.q)))
         elif e.is_Add:
-            r = self.zero
+            r = qctx.constant(0)
             for a in e.args:
-                r = r + self._conv(a, cache)
+                r = r + conv(a)
         elif e.is_Mul:
-            r = self.ctx.constant(1)
+            r = qctx.constant(1)
             for a in e.args:
-                r = r * self._conv(a, cache)
+                r = r * conv(a)
         elif e.is_Pow and e.exp.is_Integer and e.exp >= 0:
-            r = self._conv(e.base, cache) ** int(e.exp)
+            r = conv(e.base) ** int(e.exp)
         else:
             raise _NotPolynomial
         cache[e] = r
         return r
 
-    # -- engine interface -------------------------------------------------------------------
-    def generators(self):
-        return list(self.gens_f)
+    def integral(polys):
+        """The fmpq polys times the lcm of their denominators, as fmpz polys."""
+        den = 1
+        for c in polys:
+            for q in c.coeffs():
+                den = den * int(q.q) // math.gcd(den, int(q.q))
+        return [zctx.from_dict({m: int(q * den) for m, q in c.to_dict().items()}) for c in polys]
 
-    def sample(self, rng):
-        pt = {s: _draw(s, rng, integer=True) for s in self.params}
-        self.points.append([int(pt[s]) for s in self.params])
-        return pt
-
-    def value(self, f, k):
-        return f.value(self.points[k])
-
-    def jacobian(self, f, k):
-        return f.jacobian(self.points[k])
-
-    def bracket_values(self, gv, gj, yv, yj, D):
-        return _bracket_values_qq(gv, gj, yv, yj, D)
-
-    def bracket(self, X, Y):
-        r"""Symbolic :math:`[X, Y]_i = \sum_j X_j \partial_j Y_i - Y_j \partial_j X_i`."""
-        comps = []
-        for i in range(self.D):
-            acc = self.zero
-            for j in X.support:
-                dy = Y.d(i, j)
-                if dy is not None:
-                    acc = acc + X.comps[j] * dy
-            for j in Y.support:
-                dx = X.d(i, j)
-                if dx is not None:
-                    acc = acc - Y.comps[j] * dx
-            comps.append(acc)
-        return _Field(comps, self, X.deg + Y.deg - 1)
+    zout = [integral([conv(_as_poly_expr(e, params))])[0] for e in outputs]
+    zmet = None
+    if metric is not None:
+        nz = [(i, j) for i in range(D) for j in range(D) if metric[i, j] != 0]
+        zmet = dict(zip(nz, integral([conv(_as_poly_expr(metric[i, j], params)) for i, j in nz])))
+    gens = []
+    for g in zout:
+        grad = [g.derivative(j) for j in range(D)]
+        if zmet is None:
+            comps = grad
+        else:
+            comps = [zctx.constant(0) for _ in range(D)]
+            for (i, j), m in zmet.items():
+                if not grad[j].is_zero():
+                    comps[i] = comps[i] + m * grad[j]
+        gens.append(comps)
+    return gens, (zout if zmet is None else None)
 
 
-def _xdeg(comps, D) -> int:
-    """Total degree of polynomial components (no extra variable present yet)."""
-    return max((int(c.total_degree()) for c in comps if not c.is_zero()), default=0)
+class _Jet:
+    r"""A vector field's Taylor polynomial at a point :math:`x_0`, known to degree ``s`` in
+    :math:`\delta = x - x_0`, packed in one ``fmpz_mpoly`` in :math:`(\delta, t, E)`:
+    :math:`\hat Y = \sum_i Y_i(x_0 + t\delta) E^i` truncated at :math:`t^{s+1}` (``t`` counts the
+    degree in :math:`\delta`, so truncation is one exact division by a monomial)."""
+
+    __slots__ = ("P", "s", "ctx", "D", "_comps", "_dP", "_low", "_cut", "_parts", "_vars")
+
+    def __init__(self, P, s, ctx, D, comps=None):
+        self.P, self.s, self.ctx, self.D = P, s, ctx, D
+        self._comps = comps
+        self._dP: dict = {}
+        self._low = None
+        self._cut: dict = {}
+        self._parts: dict = {}
+        self._vars = None
+
+    def depends(self, j) -> bool:
+        """Whether the jet involves delta_j."""
+        if self._vars is None:
+            self._vars = self.P.degrees()
+        return bool(self._vars[j])
+
+    def _poly(self, key):
+        kind, j = key
+        return self.comps()[j] if kind == "c" else self.dP(j)
+
+    def cut(self, key, k):
+        """Component j (key ("c", j)) or d/d delta_j of the packed jet (("d", j)) with terms of
+        t-degree <= k (cached)."""
+        if k >= self.s:  # t-degrees never exceed s (see comps / dP)
+            return self._poly(key)
+        ck = (key, k)
+        if ck not in self._cut:
+            t = self.ctx.gens()[self.D]
+            self._cut[ck] = self._poly(key) % t ** (k + 1)
+        return self._cut[ck]
+
+    def parts(self, key, s):
+        """[(p, part of degree p)] of the polynomial named by ``key`` for p = 0..s, nonzero
+        parts only (the t-degree of a ("d", j) part is p + 1)."""
+        pk = (key, s)
+        if pk not in self._parts:
+            off = 1 if key[0] == "d" else 0
+            t = self.ctx.gens()[self.D]
+            poly = self._poly(key)
+            out, prev = [], self.ctx.constant(0)
+            for p in range(s + 1):
+                cur = poly % t ** (p + off + 1)
+                part = cur - prev
+                if not part.is_zero():
+                    out.append((p, part))
+                prev = cur
+            self._parts[pk] = out
+        return self._parts[pk]
+
+    def comps(self):
+        r"""Components :math:`Y_i`, split off the packed polynomial by exact monomial divisions
+        (:math:`\hat Y = L + E^m H`, L = :math:`\hat Y \bmod E^m`, recursively halving)."""
+        if self._comps is None:
+            E = self.ctx.gens()[self.D + 1]
+            zero = self.ctx.constant(0)
+            out = [zero] * self.D
+
+            def split(poly, lo, hi):
+                if poly.is_zero():
+                    return
+                if hi - lo == 1:
+                    out[lo] = poly
+                    return
+                mid = (lo + hi) // 2
+                low = poly % E ** (mid - lo)
+                split(low, lo, mid)
+                split((poly - low) // E ** (mid - lo), mid, hi)
+
+            split(self.P, 0, self.D)
+            self._comps = out
+        return self._comps
+
+    def dP(self, j):
+        r""":math:`\partial_{\delta_j}\hat Y` (its t-degree exceeds its degree by one)."""
+        if j not in self._dP:
+            self._dP[j] = self.P.derivative(j)
+        return self._dP[j]
+
+    def hess(self, c):
+        r"""Hessian-vector product :math:`D^2Y(x_0)[c]` (D x D fmpz_mat): the Jacobian at x0 of
+        :math:`\sum_j c_j \partial_j Y` (needs degree >= 2)."""
+        t = self.ctx.gens()[self.D]
+        acc = self.ctx.constant(0)
+        for j, cj in enumerate(c):
+            if cj and self.depends(j):
+                acc += int(cj) * self.cut(("d", j), 2)
+        return _Jet(acc // t, 1, self.ctx, self.D).low()[1]
+
+    def low(self):
+        """(value at x0 as a list of D ints, Jacobian at x0 as fmpz_mat): the degree <= 1
+        part mapped to one variable z (delta_j -> z^(j+1), E -> z^(D+1)), whose exponent
+        (D+1) i + j + 1 indexes the entry; the value sits at exponent (D+1) i."""
+        if self._low is None:
+            D = self.D
+            g = self.ctx.gens()
+            low = self.P % g[D] ** 2
+            zc = _flint.fmpz_mpoly_ctx.get(("z",), "lex")
+            z = zc.gens()[0]
+            u = low.compose(*[z ** (j + 1) for j in range(D)], zc.constant(1), z ** (D + 1), ctx=zc)
+            flat = [0] * ((D + 1) * D)
+            for (e,), c in zip(u.monoms(), u.coeffs()):
+                flat[e] = c
+            val = flat[0::D + 1]
+            jac = [flat[(D + 1) * i + 1:(D + 1) * (i + 1)] for i in range(D)]
+            self._low = ([int(x) for x in val], _flint.fmpz_mat(jac))
+        return self._low
 
 
-class _Field:
-    """A polynomial vector field (fmpz_mpoly components) with cached derivatives."""
+class _JetEngine:
+    """Polynomial fields with python-flint: Taylor jets at the sample points (see _Jet)."""
 
-    def __init__(self, comps, eng, deg):
-        self.comps = comps
-        self.deg = deg  # an upper bound of the total degree in x (E excluded)
-        self.eng = eng
-        self.support = [j for j, c in enumerate(comps) if not c.is_zero()]
-        self._d = {}
-        self._vars = {}
-        self._hat = None
-        self._dhat = {}
+    def __init__(self, params, outputs, metric):
+        self.gens_x, self.outs_x = _flint_generators(params, outputs, metric)
 
-    def vars_of(self, i):
-        if i not in self._vars:
-            c = self.comps[i]
-            self._vars[i] = [j for j, e in enumerate(c.degrees()[: self.eng.D]) if e] if not c.is_zero() else []
-        return self._vars[i]
+    def grow(self, params, points, rng):
+        """Same contract as :func:`_grow`; the jets' degree is raised until it suffices."""
+        pts = [{s: _draw(s, rng, integer=True) for s in params} for _ in range(points)]
+        xs = [[int(pt[s]) for s in params] for pt in pts]
+        T = 1
+        while True:
+            res = _grow_jets(self.gens_x, xs, T, self.outs_x)
+            if res is not None:
+                dims, depth = res
+                return len(params), max(dims), tuple(pts), dims, depth
+            T *= 2
 
-    def d(self, i, j):
-        key = (i, j)
-        if key not in self._d:
-            c = self.comps[i]
-            self._d[key] = c.derivative(j) if (not c.is_zero() and j in self.vars_of(i)) else None
-        return self._d[key]
 
-    def hat(self):
-        if self._hat is None:
-            E = self.eng.E
-            h = self.eng.ctx.constant(0)
-            for i in self.support:
-                h = h + self.comps[i] * E**i
-            self._hat = h
-        return self._hat
+def _jet_bracket(A: _Jet, Y: _Jet) -> _Jet:
+    r""":math:`[A, Y] = DY\,A - DA\,Y` as a jet of degree ``s = Y.s - 1`` (``A.s >= Y.s``): a
+    bracket of jets known to degree s + 1 is known to degree s. Products are graded: each
+    homogeneous part of A (small, cached) meets Y truncated to the complementary degree, so no
+    term beyond degree s is ever formed."""
+    s = Y.s - 1
+    ctx, D = Y.ctx, Y.D
+    t = ctx.gens()[D]
+    acc = ctx.constant(0)
+    Ac = A.comps()
+    Yc = Y.comps()
+    for j in range(D):
+        if not Ac[j].is_zero() and Y.depends(j):
+            for p, Ap in A.parts(("c", j), s):
+                acc += Ap * Y.cut(("d", j), s - p + 1)   # dY: t-degree = degree + 1
+        if not Yc[j].is_zero() and A.depends(j):
+            for p, dAp in A.parts(("d", j), s):
+                acc -= Y.cut(("c", j), s - p) * dAp
+    return _Jet(acc // t, s, ctx, D)
 
-    def _packed(self, poly, pt, deg):
-        """Evaluate a packed polynomial :math:`\\sum_i P_i(x) E^i` (integer coefficients) at the
-        integer point ``pt``: returns ``[P_i(pt)]`` exactly, from one evaluation at E = 2^K."""
-        D = self.eng.D
-        if poly.is_zero():
-            return [0] * D
-        M = max((abs(x) for x in pt), default=1) or 1
-        coeffs = poly.coeffs()
-        # |P_i(pt)| <= sum |c| * M^deg: a bound B so that digits + B lie in [0, 2B] < 2^K
-        B = sum(abs(int(c.p)) for c in coeffs) * M ** max(deg, 0) + 1
-        K = 64 * ((2 * B).bit_length() // 64 + 1)
-        base = 1 << K
-        val = poly(*pt, base)
-        N = int(val.p) + B * ((base**D - 1) // (base - 1))
-        words = K // 64
-        arr = np.frombuffer(N.to_bytes(K * D // 8, "little"), dtype="<u8").reshape(D, words).tolist()
-        out = []
-        for w in arr:
-            v = 0
-            for t in reversed(w):
-                v = (v << 64) | t
-            out.append(v - B)
-        return out
 
-    def value(self, pt):
-        return self._packed(self.hat(), pt, self.deg)
+def _low_bracket(A: _Jet, Y: _Jet) -> "_LowJet":
+    r"""Value and Jacobian at :math:`x_0` of :math:`[A, Y]` (A, Y known to degree >= 2), by
+    matrix products only: :math:`[A,Y] = J_Y a - J_A y` and
+    :math:`J_{[A,Y]} = D^2Y[a] + J_Y J_A - D^2A[y] - J_A J_Y` (a, y the values at x0)."""
+    (va, Ja), (vy, Jy) = A.low(), Y.low()
+    ca = _flint.fmpz_mat([[x] for x in va])
+    cy = _flint.fmpz_mat([[x] for x in vy])
+    val = [int(x[0]) for x in (Jy * ca - Ja * cy).tolist()]
+    return _LowJet(val, Y.hess(va) + Jy * Ja - A.hess(vy) - Ja * Jy)
 
-    def jacobian(self, pt):
-        """Exact Jacobian at pt as a sparse dict {(i, j): value}."""
-        h = self.hat()
-        J = {}
-        cols = set()
-        for i in self.support:
-            cols.update(self.vars_of(i))
-        for j in sorted(cols):
-            if j not in self._dhat:
-                self._dhat[j] = h.derivative(j)
-            col = self._packed(self._dhat[j], pt, self.deg - 1)
-            for i, a in enumerate(col):
-                if a:
-                    J[(i, j)] = a
-        return J
+
+class _LowJet:
+    """A field known only to degree 1 at x0: (value, Jacobian)."""
+
+    __slots__ = ("_low",)
+
+    def __init__(self, val, jac):
+        self._low = (val, jac)
+
+    def low(self):
+        return self._low
+
+
+class _JetGrowth:
+    r"""Jets at one integer point of the generators, truncated at degree ``T + 1``: enough for
+    ``T`` bracket layers (layer k is known to degree T + 1 - k) plus the values of layer T + 1."""
+
+    def __init__(self, gens_x, x0, T, outs_x=None):
+        D = self.D = len(x0)
+        ctx = self.ctx = _flint.fmpz_mpoly_ctx.get(
+            tuple(f"d{i}" for i in range(D)) + ("t", "E"), "degrevlex")
+        g = ctx.gens()
+        t, E = g[D], g[D + 1]
+        shift = [x0[j] + t * g[j] for j in range(D)]
+        tt = t ** (T + 2)
+        self.gens = []
+        for n, comps in enumerate(gens_x):
+            if outs_x is not None:  # no metric: shift the output once, then differentiate
+                Gs = outs_x[n].compose(*shift, ctx=ctx)  # d/d delta_j G(x0 + t delta) = t dG_j
+                sc = [(Gs.derivative(j) // t) % tt if not c.is_zero() else ctx.constant(0)
+                      for j, c in enumerate(comps)]
+            else:
+                sc = [c.compose(*shift, ctx=ctx) % tt if not c.is_zero() else ctx.constant(0)
+                      for c in comps]
+            P = ctx.constant(0)
+            for i, c in enumerate(sc):
+                if not c.is_zero():
+                    P += c * E**i
+            self.gens.append(_Jet(P, T + 1, ctx, D, sc))
+
+
+def _grow_jets(gens_x, pts, T, outs_x=None):
+    """Grow Lie(V) with jets truncated for T layers at the integer points ``pts``.
+    Returns (lie_dims, depth) or None when layer T + 1 still adds fields (T too small)."""
+    D = len(pts[0])
+    P = len(pts)
+    st = [_JetGrowth(gens_x, x0, T, outs_x) for x0 in pts]
+    vals = [[g.low()[0] for g in s.gens] for s in st]
+    keep = _select_union([[] for _ in range(P)], vals)
+    gens = [[s.gens[i] for i in keep] for s in st]           # per point: kept generator jets
+    bases = [[vals[k][i] for i in keep] for k in range(P)]
+    n = len(keep)
+    if n == 0:
+        return (0,) * P, 0
+    G = [_flint.fmpz_mat([list(r) for r in zip(*bases[k])]) for k in range(P)]  # D x n
+    JA = [_flint.fmpz_mat([row for g in gens[k] for row in g.low()[1].tolist()]) for k in range(P)]
+    newest = [list(g) for g in gens]
+    depth = 0
+    first = True
+    for layer in range(1, _MAX_LAYERS + 1):
+        if all(len(b) == D for b in bases) or not newest[0]:
+            break
+        m = len(newest[0])
+        pairs = [(a, y) for a in range(n) for y in range(m) if not (first and y <= a)]
+        if not pairs:
+            break
+        cand = []
+        for k in range(P):
+            lows = [Y.low() for Y in newest[k]]
+            Yv = _flint.fmpz_mat([list(r) for r in zip(*[v for v, _ in lows])])  # D x m
+            T2 = (JA[k] * Yv).tolist()                                            # nD x m
+            T1 = [(J * G[k]).tolist() for _, J in lows]                           # m x (D x n)
+            cand.append([[T1[y][i][a] - T2[a * D + i][y] for i in range(D)] for a, y in pairs])
+        chosen = _select_union(bases, cand)
+        if not chosen:
+            break
+        depth += 1
+        for k in range(P):
+            bases[k] = bases[k] + [cand[k][c] for c in chosen]
+        if all(len(b) == D for b in bases):
+            break
+        if layer > T:
+            return None  # the new fields' Jacobians are beyond the jets' degree
+        make = _low_bracket if layer == T else _jet_bracket  # layer T: degree 1 suffices
+        newest = [[make(gens[k][pairs[c][0]], newest[k][pairs[c][1]]) for c in chosen]
+                  for k in range(P)]
+        first = False
+    return tuple(_rank(b, D) for b in bases), depth
 
 
 class _RingEngine:
