@@ -18,7 +18,7 @@ from theory.errors import IbcheckError
 from .checks import check_kkt_limit, check_law, check_mirror, run
 from .flows import gradient_flow
 from .problems import Problem
-from .regimes import check_regime
+from .regimes import bias_sign, check_potential_limit, check_regime, reference_for
 from .verdict import Verdict
 
 
@@ -59,6 +59,7 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
                    backend=backend)
     except IbcheckError as e:
         return [_failed(p.name, "flow", "flow", problem.dps, e, "")]
+    swept = {}  # one alpha-sweep per (scale, point, reference), shared by equal claims
     for claim, proof, origin in claims:
         label = _claim_label(claim, origin)
         status = proof.status if proof is not None else "n/a"
@@ -71,13 +72,26 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
                 verdicts.append(_relabel(v, label + ": " + v.claim))
                 v = check_kkt_limit(runs, claim, symbolic=status)
                 verdicts.append(_relabel(v, label + ": " + v.claim))
-            elif isinstance(claim, LimitingRegularizer) and regimes:
-                verdicts.append(_relabel(check_regime(p, claim, problem.X, problem.y, values=problem.values,
-                                                      dps=problem.dps, backend=backend, symbolic=status),
-                                         label))
+            elif isinstance(claim, LimitingRegularizer):
+                pot = d.potential if d.potential is not None else _user_potential(claims)
+                if pot is not None:
+                    v = check_potential_limit(claim, pot, model=p.name, values=problem.values,
+                                              dps=problem.dps, symbolic=status)
+                    verdicts.append(_relabel(v, f"{label}: potential"))
+                # the flow sweep needs a reference interpolant and a bias that minimises it
+                if regimes and reference_for(claim) is not None and bias_sign(claim) > 0:
+                    key = (claim.scale, claim.point, reference_for(claim))
+                    if key not in swept:
+                        swept[key] = check_regime(p, claim, problem.X, problem.y, values=problem.values,
+                                                  dps=problem.dps, backend=backend, symbolic=status)
+                    verdicts.append(_relabel(swept[key], f"{label}: flow limits"))
         except IbcheckError as e:
             verdicts.append(_failed(p.name, label, type(claim).__name__, problem.dps, e, status))
     return verdicts
+
+
+def _user_potential(claims):
+    return next((c for c, _, _ in claims if isinstance(c, MirrorPotential)), None)
 
 
 def _relabel(v: Verdict, label: str) -> Verdict:

@@ -19,7 +19,7 @@ from typing import Sequence
 import mpmath
 import sympy as sp
 
-from theory.claims import LimitingRegularizer
+from theory.claims import LimitingRegularizer, MirrorPotential
 from theory.parameterization import Parameterization
 
 from .errors import IbcheckError
@@ -27,22 +27,35 @@ from .flows import gradient_flow
 from .verdict import Verdict
 
 
-def reference_for(claim: LimitingRegularizer) -> str:
-    """'l1' or 'l2' from the leading term (|w| -> l1, w^2 -> l2)."""
+def reference_for(claim: LimitingRegularizer) -> str | None:
+    """'l1' or 'l2' from the leading term (c|w| -> l1, c w^2 -> l2); None when it is neither
+    (then only :func:`check_potential_limit` applies)."""
     if claim.name in {"l1", "l2"}:
         return claim.name
+    w = claim.variable
     lead = sp.sympify(claim.leading)
-    if lead.has(sp.Abs) or (claim.variable.is_positive and sp.degree(lead, claim.variable) == 1):
+    ratio_l1 = sp.simplify(lead / (w if w.is_nonnegative else sp.Abs(w)))
+    if ratio_l1.is_number and ratio_l1.is_positive:
         return "l1"
-    if sp.Poly(lead, claim.variable).degree() == 2:
+    ratio_l2 = sp.simplify(lead / w**2)
+    if w not in ratio_l2.free_symbols and ratio_l2.is_positive is not False and not ratio_l2.has(sp.Piecewise):
         return "l2"
-    raise IbcheckError(f"no reference interpolant for the leading term {lead}")
+    return None
+
+
+def bias_sign(claim: LimitingRegularizer) -> int:
+    """+1 when the normalising factor is positive near the limit point (the bias minimises the
+    leading term), -1 when negative (it maximises it, e.g. u*u with alpha -> oo: factor
+    1/log(1/alpha) < 0)."""
+    probe = sp.Rational(1, 10**6) if claim.point == 0 else sp.Integer(10**6)
+    val = sp.N(sp.sympify(claim.factor).subs(claim.scale, probe))
+    return 1 if val > 0 else -1
 
 
 def default_scales(claim: LimitingRegularizer, depth_like: bool = False) -> list:
     """Scales approaching the limit point, as exact rationals."""
     if claim.point == 0:
-        return [sp.Rational(1, 4), sp.Rational(1, 20), sp.Rational(1, 100)] if depth_like else \
+        return [sp.Rational(1, 3), sp.Rational(1, 6), sp.Rational(1, 12)] if depth_like else \
             [sp.Rational(1, 10), sp.Rational(1, 1000), sp.Rational(1, 10**6)]
     return [sp.Integer(1), sp.Integer(3), sp.Integer(10)]
 
@@ -62,6 +75,9 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
     t0 = time.perf_counter()
     _require_underdetermined(X, "a limiting-regularizer sweep")
     kind = reference or reference_for(claim)
+    if kind is None:
+        raise IbcheckError(f"no reference interpolant for the leading term {claim.leading} "
+                           "(neither l1 nor l2); use check_potential_limit")
     scales = list(scales or default_scales(claim, depth_like=_depth_like(p)))
     if kind == "l1":
         w_star = min_l1_interpolant(X, y, check_unique=False,
@@ -111,3 +127,134 @@ def _observed_rate(claim, scales, dists):
     if claim.point == 0:
         return {"d*log(1/alpha)": [d * math.log(1 / float(a)) for a, d in zip(scales, dists)]}
     return {"d*alpha^2": [d * float(a) ** 2 for a, d in zip(scales, dists)]}
+
+
+# ---- the limit of the potential itself ---------------------------------------------------------------
+SAMPLE_W = (sp.Rational(-2), sp.Rational(-1, 2), sp.Rational(1, 3), sp.Rational(3, 2))
+
+
+def potential_scales(point) -> list:
+    """Scales for :func:`check_potential_limit`: geometric, towards 0 or infinity."""
+    if point == 0:
+        return [sp.Rational(1, 10**2), sp.Rational(1, 10**4), sp.Rational(1, 10**8)]
+    return [sp.Integer(10**2), sp.Integer(10**4), sp.Integer(10**8)]
+
+
+def _normalised_potential(pot: MirrorPotential, claim: LimitingRegularizer, values: dict):
+    """mpmath callable (scale, w) -> R_scale(w) - R_scale(0), per coordinate (constants other
+    than the scale substituted). Primal R when given; else the integral of grad R; else the
+    Legendre transform of the dual, R(w) = mu w - Q(mu) with grad Q(mu) = w."""
+    a = claim.scale
+    sub = {s: sp.sympify(v, rational=True) if isinstance(v, str) else sp.sympify(v)
+           for s in _constants_of(pot) if s != a and s.name in values
+           for v in [values[s.name]]}
+    if pot.potential is not None:
+        w = pot.variables[0]
+        Rw = pot.potential.xreplace(sub)
+        R0 = sp.limit(Rw, w, 0, "+") if w.is_positive else Rw.subs(w, 0)  # R(0+) for w > 0 models
+        R = sp.lambdify((a, w), Rw - R0, modules="mpmath")
+        return R
+    if pot.gradient is not None:
+        w = pot.variables[0]
+        g = sp.lambdify((a, w), pot.gradient[0].xreplace(sub), modules="mpmath")
+        return lambda al, x: mpmath.quad(lambda t: g(al, t), [0, x])
+    mu = pot.dual_variables[0]
+    dg = pot.dual_gradient[0].xreplace(sub)
+    gq = sp.lambdify((a, mu), dg, modules="mpmath")
+    Q = sp.lambdify((a, mu), sp.integrate(dg, mu), modules="mpmath")
+    edge_lo, edge_hi = _dual_edges(dg, mu, a)
+
+    def legendre(al, x):
+        edges = (edge_lo(al) if edge_lo else None, edge_hi(al) if edge_hi else None)
+
+        def at(target):
+            m = _increasing_inverse(lambda t: gq(al, t), target, edges)
+            return m * target - Q(al, m)
+        return at(x) - at(mpmath.mpf(0))
+
+    return legendre
+
+
+def _increasing_inverse(g, target, edges=(None, None)):
+    """Solve g(m) = target for g increasing on the open interval ``edges`` around 0 (the dual's
+    domain, bounded by poles of g), by bracketing outwards and bisecting inside the domain."""
+    g0 = g(mpmath.mpf(0))
+    if g0 == target:
+        return mpmath.mpf(0)
+    up = target > g0
+    edge = edges[1] if up else edges[0]
+    lo, hi = mpmath.mpf(0), None
+    if edge is None:                       # unbounded domain: grow until the target is passed
+        step = mpmath.mpf(1) / 64 * (1 if up else -1)
+        for _ in range(400):
+            if (g(lo + step) >= target) == up:
+                hi = lo + step
+                break
+            lo, step = lo + step, step * 2
+        if hi is None:
+            raise IbcheckError(f"could not bracket the dual gradient's value {mpmath.nstr(target, 8)}")
+    else:
+        hi = edge                          # g -> +-infinity at the pole
+    eps = mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
+    while abs(hi - lo) > eps * max(abs(hi), abs(lo)):
+        mid = (lo + hi) / 2
+        if (g(mid) >= target) == up:
+            hi = mid
+        else:
+            lo = mid
+    return (lo + hi) / 2
+
+
+def _dual_edges(expr, mu, scale):
+    """Nearest real poles of the dual gradient on each side of 0, as functions of the scale."""
+    den = sp.denom(sp.together(expr))
+    roots = [r for r in sp.solve(den, mu) if r.is_real is not False]
+    pos = [r for r in roots if sp.sympify(r).subs(scale, 1).is_positive]
+    neg = [r for r in roots if sp.sympify(r).subs(scale, 1).is_negative]
+    lo = sp.lambdify(scale, max(neg, key=lambda r: r.subs(scale, 1)), "mpmath") if neg else None
+    hi = sp.lambdify(scale, min(pos, key=lambda r: r.subs(scale, 1)), "mpmath") if pos else None
+    return lo, hi
+
+
+def _constants_of(pot: MirrorPotential) -> set:
+    exprs = [e for e in (pot.potential, pot.dual) if e is not None]
+    exprs += list(pot.gradient or ()) + list(pot.dual_gradient or ())
+    syms = set().union(*(sp.sympify(e).free_symbols for e in exprs)) if exprs else set()
+    return syms - set(pot.variables) - set(pot.dual_variables)
+
+
+def check_potential_limit(claim: LimitingRegularizer, pot: MirrorPotential, *, model: str = "",
+                          values: dict | None = None, scales: Sequence | None = None, dps: int = 30,
+                          shrink: float = 0.5, symbolic: str = "") -> Verdict:
+    r"""The stated limit of the potential, numerically: the defect
+    :math:`e(lpha) = \max_w |	ext{factor}(lpha)(R_lpha(w) - R_lpha(0)) - 	ext{leading}(w)|`
+    over sample points must decrease along scales approaching the limit point and end below
+    ``shrink`` times its first value (a wrong factor or leading term leaves it bounded away from 0)."""
+    t0 = time.perf_counter()
+    values = dict(values or {})
+    scales = list(scales or potential_scales(claim.point))
+    wsym = claim.variable
+    pts = [w for w in SAMPLE_W if not (wsym.is_nonnegative and w < 0)]
+    other = {s: sp.sympify(values[s.name], rational=True) if isinstance(values.get(s.name), str)
+             else sp.sympify(values[s.name]) for s in (sp.sympify(claim.factor).free_symbols |
+                                                      sp.sympify(claim.leading).free_symbols)
+             if s not in (claim.scale, wsym) and s.name in values}
+    factor = sp.lambdify(claim.scale, sp.sympify(claim.factor).xreplace(other), modules="mpmath")
+    lead = sp.lambdify(wsym, sp.sympify(claim.leading).xreplace(other), modules="mpmath")
+    defects = []
+    # the normalised potential cancels leading terms of size ~ scale^(+-2): carry those digits too
+    extra = max(abs(int(mpmath.log10(abs(mpmath.mpmathify(sp.N(a, 20)))))) for a in scales)
+    with mpmath.workdps(dps + 2 * extra + 10):
+        R = _normalised_potential(pot, claim, values)
+        for a in scales:
+            am = mpmath.mpmathify(sp.N(a, dps + 5))
+            e = max(abs(factor(am) * R(am, mpmath.mpmathify(sp.N(w, dps))) - lead(mpmath.mpmathify(sp.N(w, dps))))
+                    for w in pts)
+            defects.append(float(e))
+    passed = all(b < a for a, b in zip(defects, defects[1:])) and defects[-1] <= shrink * defects[0]
+    return Verdict(model=model, claim=f"factor*(R(w)-R(0)) -> {claim.leading} as {claim.scale} -> {claim.point}",
+                   kind="limit-potential", passed=passed, residual=defects[-1], tolerance=shrink * defects[0],
+                   dps=dps, error_estimate=10.0 ** (-(dps - 10)), symbolic=symbolic,
+                   seconds=time.perf_counter() - t0,
+                   details={"status": "confirmed" if passed else "refuted", "scales": [str(s) for s in scales],
+                            "defects": defects, "w": [str(w) for w in pts]})
