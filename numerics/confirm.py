@@ -12,10 +12,10 @@ from typing import Sequence
 
 import sympy as sp
 
-from theory.claims import ConservedQuantity, Derivation, LimitingRegularizer, MirrorPotential
+from theory.claims import ConservedQuantity, Derivation, LimitingRegularizer, MirrorPotential, NoMirror
 from theory.errors import IbcheckError
 
-from .checks import check_kkt_limit, check_law, check_mirror, run
+from .checks import check_kkt_limit, check_law, check_mirror, check_no_mirror, run
 from .flows import gradient_flow
 from .problems import Problem
 from .regimes import bias_sign, check_potential_limit, check_regime, reference_for
@@ -59,6 +59,9 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
                    backend=backend)
     except IbcheckError as e:
         return [_failed(p.name, "flow", "flow", problem.dps, e, "")]
+    if isinstance(d.mirror, NoMirror) and d.mirror.bracket is not None:
+        say(f"{p.name}: confirming the bracket witness")
+        verdicts.append(check_no_mirror(p.name, d.mirror, dps=problem.dps))
     swept = {}  # one alpha-sweep per (scale, point, reference), shared by equal claims
     for claim, proof, origin in claims:
         label = _claim_label(claim, origin)
