@@ -252,7 +252,7 @@ def check_kkt_limit(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") 
         raise IbcheckError("the KKT limit check needs a run with converge=True")
     _require_underdetermined(flow.X, "the implicit-bias limit")
     n = flow.model.n_outputs
-    grads, duals = _per_coordinate_maps(flow, pot)
+    grads, duals, domain = _per_coordinate_maps(flow, pot)
     D = len(flow.params)
     out = compile_exprs(flow.outputs, flow.params)
     results = []
@@ -260,7 +260,8 @@ def check_kkt_limit(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") 
         with mpmath.workdps(dps):
             w_flow = out(*traj.final[:D])
             w0 = [_mp(v) for v in flow.w0]
-            ref = bregman_projection(grad_R=grads, dual_grad=duals, X=flow.X, y=flow.y, w0=w0, dps=dps)
+            ref = bregman_projection(grad_R=grads, dual_grad=duals, X=flow.X, y=flow.y, w0=w0, dps=dps,
+                                     dual_domain=domain)
             w_ref = ref.w
             results.append((w_flow, w_ref))
     with mpmath.workdps(runs.dps + runs.extra):
@@ -287,36 +288,24 @@ def _require_underdetermined(X, what: str) -> None:
 
 
 def _per_coordinate_maps(flow: Flow, pot: MirrorPotential):
-    """Lists of mpmath callables (one per coordinate) for grad R and grad Q (None where absent)."""
+    """mpmath callables per coordinate for grad R and grad Q (None where absent), and the dual's
+    domain (the interval between the poles of grad Q nearest 0, common to all coordinates)."""
+    from .duals import dual_interval
+
     n = flow.model.n_outputs
     if not pot.coordinate:
         raise IbcheckError("the KKT check currently needs a separable (per-coordinate) potential")
-    grads = duals = None
+    grads = duals = domain = None
     if pot.has_primal:
         grads = [sp.lambdify(pot.variables[0], _subs_constants(pot.gradient[0], flow, i), modules="mpmath")
                  for i in range(n)]
     if pot.has_dual:
-        duals = [sp.lambdify(pot.dual_variables[0], _subs_constants(pot.dual_gradient[0], flow, i),
-                             modules="mpmath") for i in range(n)]
-    return grads, duals
-
-
-def check_no_mirror(model: str, nm, *, dps: int = 30) -> Verdict:
-    r"""A refused mirror potential, confirmed numerically: the witness bracket
-    :math:`[M\nabla G_i, M\nabla G_j]` evaluated at the witness point at ``dps`` digits must be
-    clearly nonzero (``residual`` is its max-norm; the check passes when it exceeds the tolerance
-    :math:`10^{-(dps-5)}`, i.e. the refusal is not a rounding artefact)."""
-    t0 = time.perf_counter()
-    if nm.bracket is None or nm.point is None:
-        raise IbcheckError(f"{model}: no witness to confirm ({nm.reason})")
-    with mpmath.workdps(dps):
-        vals = [abs(mpmath.mpmathify(sp.N(sp.sympify(b).xreplace(nm.point), dps + 5))) for b in nm.bracket]
-        r = max(vals)
-        tau = mpmath.mpf(10) ** (-(dps - HEADROOM_IDENTITY))
-    passed = bool(r > tau)
-    i, j = nm.pair
-    return Verdict(model=model, claim=f"no mirror potential: [V_{i + 1}, V_{j + 1}] != 0 at the witness",
-                   kind="no-mirror", passed=passed, residual=float(r), tolerance=float(tau), dps=dps,
-                   error_estimate=float(mpmath.mpf(10) ** (-dps)), seconds=time.perf_counter() - t0,
-                   symbolic="refuted", details={"status": "confirmed" if passed else "refuted",
-                                                "point": {str(k): str(v) for k, v in nm.point.items()}})
+        mu = pot.dual_variables[0]
+        exprs = [_subs_constants(pot.dual_gradient[0], flow, i) for i in range(n)]
+        duals = [sp.lambdify(mu, e, modules="mpmath") for e in exprs]
+        edges = [dual_interval(e, mu) for e in exprs]
+        lo = [e[0] for e in edges if e[0] is not None]
+        hi = [e[1] for e in edges if e[1] is not None]
+        if lo or hi:
+            domain = (max(lo) if lo else None, min(hi) if hi else None)
+    return grads, duals, domain

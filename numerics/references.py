@@ -480,6 +480,9 @@ def _project(Xm, ym, qmap, rmap, w_start, lam0, *, domain_mu, domain_w, tol, max
             if qmap is not None:
                 wi = _real(qmap.value(i, mu[i]), f"grad Q(mu_{i + 1})")
                 hi = _real(qmap.deriv(i, mu[i]), f"hess Q(mu_{i + 1})")
+                if hi <= 0:  # Q is convex on its domain: a non-positive Hessian means a spurious branch
+                    raise _OutOfDomain(f"hess Q(mu_{i + 1} = {mpmath.nstr(mu[i], 8)}) = {mpmath.nstr(hi, 8)} "
+                                       "is not positive (past a pole of grad Q?)")
             else:
                 wi = _invert(lambda t, i=i: rmap.value(i, t), lambda t, i=i: rmap.deriv(i, t), mu[i], warm[i],
                              domain_w, f"grad R_{i + 1}")

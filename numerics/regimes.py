@@ -24,6 +24,7 @@ from theory.parameterization import Parameterization
 
 from .errors import IbcheckError
 from .flows import gradient_flow
+from .duals import dual_edges, increasing_inverse
 from .verdict import Verdict
 
 
@@ -162,58 +163,17 @@ def _normalised_potential(pot: MirrorPotential, claim: LimitingRegularizer, valu
     dg = pot.dual_gradient[0].xreplace(sub)
     gq = sp.lambdify((a, mu), dg, modules="mpmath")
     Q = sp.lambdify((a, mu), sp.integrate(dg, mu), modules="mpmath")
-    edge_lo, edge_hi = _dual_edges(dg, mu, a)
+    edge_lo, edge_hi = dual_edges(dg, mu, a)
 
     def legendre(al, x):
         edges = (edge_lo(al) if edge_lo else None, edge_hi(al) if edge_hi else None)
 
         def at(target):
-            m = _increasing_inverse(lambda t: gq(al, t), target, edges)
+            m = increasing_inverse(lambda t: gq(al, t), target, edges)
             return m * target - Q(al, m)
         return at(x) - at(mpmath.mpf(0))
 
     return legendre
-
-
-def _increasing_inverse(g, target, edges=(None, None)):
-    """Solve g(m) = target for g increasing on the open interval ``edges`` around 0 (the dual's
-    domain, bounded by poles of g), by bracketing outwards and bisecting inside the domain."""
-    g0 = g(mpmath.mpf(0))
-    if g0 == target:
-        return mpmath.mpf(0)
-    up = target > g0
-    edge = edges[1] if up else edges[0]
-    lo, hi = mpmath.mpf(0), None
-    if edge is None:                       # unbounded domain: grow until the target is passed
-        step = mpmath.mpf(1) / 64 * (1 if up else -1)
-        for _ in range(400):
-            if (g(lo + step) >= target) == up:
-                hi = lo + step
-                break
-            lo, step = lo + step, step * 2
-        if hi is None:
-            raise IbcheckError(f"could not bracket the dual gradient's value {mpmath.nstr(target, 8)}")
-    else:
-        hi = edge                          # g -> +-infinity at the pole
-    eps = mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
-    while abs(hi - lo) > eps * max(abs(hi), abs(lo)):
-        mid = (lo + hi) / 2
-        if (g(mid) >= target) == up:
-            hi = mid
-        else:
-            lo = mid
-    return (lo + hi) / 2
-
-
-def _dual_edges(expr, mu, scale):
-    """Nearest real poles of the dual gradient on each side of 0, as functions of the scale."""
-    den = sp.denom(sp.together(expr))
-    roots = [r for r in sp.solve(den, mu) if r.is_real is not False]
-    pos = [r for r in roots if sp.sympify(r).subs(scale, 1).is_positive]
-    neg = [r for r in roots if sp.sympify(r).subs(scale, 1).is_negative]
-    lo = sp.lambdify(scale, max(neg, key=lambda r: r.subs(scale, 1)), "mpmath") if neg else None
-    hi = sp.lambdify(scale, min(pos, key=lambda r: r.subs(scale, 1)), "mpmath") if pos else None
-    return lo, hi
 
 
 def _constants_of(pot: MirrorPotential) -> set:

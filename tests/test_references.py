@@ -219,7 +219,8 @@ def test_depth3_dual_domain_tends_to_l1():
 
 def test_bregman_failures_are_named():
     p = random_problem(4, 2, seed=9)
-    with pytest.raises(BregmanFailure, match="singular Jacobian"):
+    # a constant dual gradient is not the gradient of a strictly convex Q: refused by name
+    with pytest.raises(BregmanFailure, match="hess Q.*is not positive"):
         bregman_projection(X=p.X, y=p.y, dual_grad=lambda t: mpmath.mpf(0), dps=DPS, estimate=False)
     # atan has range (-pi/2, pi/2): y = (100, 100) with X = I-like rows is out of reach
     with pytest.raises(BregmanFailure, match="did not converge"):
@@ -262,3 +263,26 @@ def test_entropy_primal_domain():
         other = bregman_projection(X=X, y=y, dual_grad=[sp.Rational(k, 10) * sp.exp(4 * mu) for k in (1, 2, 3)],
                                    dps=DPS)
         assert not _close(d.w, other.w, 3)
+
+
+def test_a_dual_gradient_with_poles_without_its_domain_never_returns_a_spurious_branch():
+    """Depth 4: grad Q = alpha^4 h_4(kappa mu) has double poles at |kappa mu| = 1; past them grad Q
+    is finite again but decreasing. Without the domain, Newton may wander there: the projection
+    must then fail loudly (or find the true root), never return the spurious one."""
+    import mpmath
+    import sympy as sp
+    from numerics.references import BregmanFailure, bregman_projection, min_l2_interpolant
+
+    mu = sp.Symbol("mu")
+    a = sp.Rational(1, 10)
+    kappa = 8 * a**2
+    gq = a**4 * ((1 - kappa * mu) ** -2 - (1 + kappa * mu) ** -2)
+    X, y = [[1, sp.Rational(5, 3), 0]], [1]
+    try:
+        res = bregman_projection(dual_grad=gq, X=X, y=y, w0=[0, 0, 0], dps=30)
+    except BregmanFailure:
+        return
+    with mpmath.workdps(30):
+        lam = res.lam[0]
+        mus = [lam * X[0][i] for i in range(3)]
+        assert all(abs(kappa * m) < 1 for m in mus), "returned a point past the pole of grad Q"
