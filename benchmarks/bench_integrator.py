@@ -1,10 +1,13 @@
 """Benchmark of the Taylor integrator: ibcheck fast / reference vs heyoka vs mpmath.odefun.
 
-Prints (never asserts) per case: compile time, integration time (median of ``--repeat`` runs),
-ratios to heyoka's integration time (compile excluded) and to mpmath.odefun, and the digits of
-agreement of the final states.  Tolerance 10^-dps on every side.  heyoka is optional
-(``pip install heyoka``, the ``bench`` extra); its system is translated node by node from the
-same decomposed program, every constant as ``hy.real(str, prec)``.
+Prints (never asserts) per case: compile time, integration time (median of ``--repeat`` runs,
+ibcheck and heyoka runs interleaved so that both see the same machine load), ratios to heyoka's
+integration time (compile excluded) and to mpmath.odefun (capped at ``--odefun-cap`` seconds,
+reported as "> cap" when it does not finish), and the digits of agreement of the final states.
+Tolerance 10^-dps on every side.  heyoka is optional (``pip install heyoka``, the ``bench``
+extra); its system is translated node by node from the same decomposed program, every constant
+as ``hy.real(str, prec)``.  Then two sweeps: the cost of one Taylor step vs n (hand-built
+diagonal nets, n = 10 .. ``--max-n``) and the integration cost vs digits (30, 60, 120).
 
     python3 benchmarks/bench_integrator.py --quick
     python3 benchmarks/bench_integrator.py            # full: n = 10, 20, 50 at 30 and 60 digits
@@ -101,16 +104,22 @@ def heyoka_run(system, y0, T, dps):
     ta = hy.taylor_adaptive(sysl, x0, fp_type=hy.real, prec=prec, compact_mode=True,
                             tol=hy.real(f"1e-{dps}", prec))
     tc = time.perf_counter() - t0
-    runs = []
-    for _ in range(ARGS.repeat):
+    runs, steps = [], []
+
+    def run():
         ta.time = hy.real(0, prec)
         ta.state[:] = x0
         t0 = time.perf_counter()
-        ta.propagate_until(hy.real(T, prec))
+        out = ta.propagate_until(hy.real(T, prec))
         runs.append(time.perf_counter() - t0)
-    with mpmath.workdps(dps + 10):
-        final = [mpmath.mpf(str(v)) for v in ta.state]
-    return tc, statistics.median(runs), final, ta.order
+        steps.append(out[3])
+
+    def result():
+        with mpmath.workdps(dps + 10):
+            final = [mpmath.mpf(str(v)) for v in ta.state]
+        return tc, statistics.median(runs), final, ta.order, steps[-1]
+
+    return run, result
 
 
 # ---- mpmath.odefun ----------------------------------------------------------------------------
@@ -141,12 +150,16 @@ def odefun_run(system, y0, T, dps, cap):
 
 
 # ---- ibcheck ----------------------------------------------------------------------------------
-def ibcheck_run(system, y0, T, dps, backend):
+def ibcheck_run(system, y0, T, dps, backend, repeat=None, between=None):
+    """(compile seconds, median integration seconds, last trajectory); ``between()`` runs
+    before each ibcheck run (heyoka's runs, interleaved)."""
     t0 = time.perf_counter()
     compile_system(system, dps=dps, backend=backend)
     tc = time.perf_counter() - t0
     runs, tr = [], None
-    for _ in range(ARGS.repeat if backend == "fast" else 1):
+    for _ in range(repeat or (ARGS.repeat if backend == "fast" else 1)):
+        if between is not None:
+            between()
         tr = integrate(system, y0, T, dps=dps, backend=backend)
         runs.append(tr.integrate_seconds)
     return tc, statistics.median(runs), tr
@@ -160,16 +173,21 @@ def digits(a, b, dps):
 
 def case(name, system, y0, T, dps, reference=False, odefun_cap=0):
     c = decompose(system).count()
-    tc, ti, tr = ibcheck_run(system, y0, T, dps, "fast")
+    hrun = hres = None
+    if hy is not None and not ARGS.no_heyoka:
+        hrun, hres = heyoka_run(system, y0, T, dps)
+    tc, ti, tr = ibcheck_run(system, y0, T, dps, "fast", between=hrun)
+    jet = compile_system(system, dps=dps)[1]
+    kind = type(getattr(jet, "chosen", jet)).__name__.strip("_")
     line = (f"{name:<26} dps={dps:<3} states={system.size:<4} nodes={sum(v for k, v in c.items() if k != 'lin_terms'):<5} "
             f"steps={len(tr.orders):<5} K={tr.orders[0] if tr.orders else '-':<3} compile={tc:7.3f}s "
-            f"integrate={ti:8.3f}s est.err={mpmath.nstr(tr.error_estimate, 2)}")
+            f"integrate={ti:8.3f}s [{kind}] est.err={mpmath.nstr(tr.error_estimate, 2)}")
     if reference:
         _, tref, trr = ibcheck_run(system, y0, T, dps, "reference")
         line += f"\n{'':<28}reference={tref:.3f}s ({tref / ti:.1f}x fast), fast vs reference: {digits(tr.final, trr.final, dps):.1f} digits"
-    if hy is not None and not ARGS.no_heyoka:
-        hc, hi, hfinal, horder = heyoka_run(system, y0, T, dps)
-        line += (f"\n{'':<28}heyoka: compile={hc:.3f}s integrate={hi:.3f}s order={horder}  "
+    if hres is not None:
+        hc, hi, hfinal, horder, hsteps = hres()
+        line += (f"\n{'':<28}heyoka: compile={hc:.3f}s integrate={hi:.3f}s order={horder} steps={hsteps}  "
                  f"ratio ibcheck/heyoka={ti / hi:.2f}  agreement={digits(tr.final, hfinal, dps):.1f} digits")
     if odefun_cap:
         to, out = odefun_run(system, y0, T, dps, odefun_cap)
@@ -181,39 +199,78 @@ def case(name, system, y0, T, dps, reference=False, odefun_cap=0):
     print(line, flush=True)
 
 
+def hand_diag(n, seed=1):
+    """Diagonal net u_i^2 - v_i^2 with m = n/2 rows of seeded rational data (no rank check:
+    the sweep only times Taylor steps), built directly as an ODESystem with w, r, g shared."""
+    import random
+    from numerics.odes import ODESystem
+    rng = random.Random(seed)
+    m = max(1, n // 2)
+    us, vs = sp.symbols(f"u0:{n}"), sp.symbols(f"v0:{n}")
+    w, r, g = sp.symbols(f"w0:{n}"), sp.symbols(f"r0:{m}"), sp.symbols(f"g0:{n}")
+    X = [[sp.Rational(rng.randint(-16, 16), 8) for _ in range(n)] for _ in range(m)]
+    yy = [sp.Rational(rng.randint(-16, 16), 8) for _ in range(m)]
+    inter = [(w[i], us[i] ** 2 - vs[i] ** 2) for i in range(n)]
+    inter += [(r[j], sp.Add(*[X[j][i] * w[i] for i in range(n)]) - yy[j]) for j in range(m)]
+    inter += [(g[i], sp.Add(*[X[j][i] * r[j] for j in range(m)])) for i in range(n)]
+    rhs = [-2 * us[i] * g[i] for i in range(n)] + [2 * vs[i] * g[i] for i in range(n)]
+    return ODESystem(us + vs, tuple(rhs), tuple(inter), name=f"hand-diag{n}"), [sp.Rational(1, 10)] * (2 * n)
+
+
 def sweep_n(ns, dps=30):
-    print(f"\n# cost of one Taylor step vs n (diagonal net, dps={dps}, order {order_for(mpmath.mpf(10) ** -dps)})")
-    be = get_backend("fast")
-    prec = _work_prec(dps)
     K = order_for(mpmath.mpf(10) ** -dps)
+    print(f"\n# cost of one Taylor step (order {K}) vs n: hand-built diagonal net, dps={dps}; "
+          f"ns/madd = step time / (lin_terms K + mul K(K+1)/2 + sq K(K+1)/4) multiply-adds")
+    prec = _work_prec(dps)
+    be = get_backend("fast")
     for n in ns:
         t0 = time.perf_counter()
-        system, y0 = diag_flow(n)
+        system, y0 = hand_diag(n)
         tb = time.perf_counter() - t0
         t0 = time.perf_counter()
-        prog, jet = compile_system(system, dps=dps)
-        tc = time.perf_counter() - t0
+        prog = decompose(system)
+        td = time.perf_counter() - t0
         c = prog.count()
-        with mpmath.workprec(prec), be.context(prec):
-            y = [be.from_mpf(exact_to_mpf(v, prec)) for v in y0]
-            t = be.from_mpf(mpmath.mpf(0))
-            reps = max(1, 20 // max(1, n // 10))
+        out = []
+        for name in ("fast", "fixed"):
             t0 = time.perf_counter()
-            for _ in range(reps):
-                jet(t, y, K)
-            ts = (time.perf_counter() - t0) / reps
-        work = c["lin_terms"] * K + (c.get("mul", 0) + c.get("sq", 0) / 2) * K * (K + 1) / 2
-        print(f"n={n:<5} states={system.size:<5} lin_terms={c['lin_terms']:<7} build={tb:6.2f}s compile={tc:6.2f}s "
-              f"step={ts * 1e3:9.2f} ms  ({ts / work * 1e9:.0f} ns per multiply-add)", flush=True)
+            with mpmath.workprec(prec), be.context(prec):
+                jet = get_backend(name).compile(prog, prec)
+            tc = time.perf_counter() - t0
+            jet = getattr(jet, "cands", (jet,))[0]   # the auto jet's floating-point candidate
+            with mpmath.workprec(prec), be.context(prec):
+                y = [be.from_mpf(exact_to_mpf(v, prec)) for v in y0]
+                t = be.from_mpf(mpmath.mpf(0))
+                args = (t, y, K, be.from_mpf(mpmath.mpf(1) / 8)) if name == "fixed" else (t, y, K)
+                reps = max(1, min(5, int(0.5 / max(1e-3, _once(jet, args)))))
+                ts = min(_once(jet, args) for _ in range(reps))
+            work = c["lin_terms"] * K + (c.get("mul", 0) + c.get("sq", 0) / 2) * K * (K + 1) / 2
+            label = "mpfr" if name == "fast" else "fixed"
+            out.append(f"{label}: compile={tc:6.2f}s step={ts * 1e3:9.2f} ms ({ts / work * 1e9:4.0f} ns/madd)")
+        print(f"n={n:<5} states={system.size:<5} lin_terms={c['lin_terms']:<7} products={c.get('mul', 0) + c.get('sq', 0):<5} "
+              f"build={tb:6.2f}s decompose={td:5.2f}s  " + "  ".join(out), flush=True)
+
+
+def _once(jet, args):
+    t0 = time.perf_counter()
+    jet(*args)
+    return time.perf_counter() - t0
 
 
 def sweep_digits(n=10, T=20):
-    print(f"\n# cost vs digits (diagonal net n={n}, T={T})")
+    print(f"\n# cost vs digits (diagonal net n={n}, T={T}; heyoka interleaved when installed)")
     system, y0 = diag_flow(n)
     for dps in (30, 60, 120):
-        tc, ti, tr = ibcheck_run(system, y0, T, dps, "fast")
-        print(f"dps={dps:<4} K={tr.orders[0]:<3} steps={len(tr.orders):<4} compile={tc:.3f}s integrate={ti:.3f}s "
-              f"per step={ti / len(tr.orders) * 1e3:.1f} ms", flush=True)
+        hrun = hres = None
+        if hy is not None and not ARGS.no_heyoka:
+            hrun, hres = heyoka_run(system, y0, T, dps)
+        tc, ti, tr = ibcheck_run(system, y0, T, dps, "fast", between=hrun)
+        line = (f"dps={dps:<4} K={tr.orders[0]:<3} steps={len(tr.orders):<4} compile={tc:.3f}s integrate={ti:.3f}s "
+                f"per step={ti / len(tr.orders) * 1e3:.1f} ms")
+        if hres is not None:
+            _, hi, hfinal, _, hsteps = hres()
+            line += f"  heyoka={hi:.3f}s steps={hsteps} ratio={ti / hi:.2f} agreement={digits(tr.final, hfinal, dps):.1f}"
+        print(line, flush=True)
 
 
 def main():
@@ -222,7 +279,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small subset (n = 10, 30 digits)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-heyoka", action="store_true")
-    ap.add_argument("--odefun-cap", type=int, default=300, help="seconds allowed to mpmath.odefun")
+    ap.add_argument("--odefun-cap", type=int, default=120, help="seconds allowed to mpmath.odefun")
+    ap.add_argument("--max-n", type=int, default=200, help="largest n of the cost-vs-n sweep")
     ARGS = ap.parse_args()
     if ARGS.quick:
         ARGS.repeat = min(ARGS.repeat, 1)
@@ -236,12 +294,15 @@ def main():
     for dps in dpss:
         for n in ns:
             s, y = diag_flow(n)
-            case(f"diag u^2-v^2 n={n}", s, y, T, dps, reference=(n == 10))
+            case(f"diag u^2-v^2 n={n}", s, y, T, dps, reference=(n == 10),
+                 odefun_cap=ARGS.odefun_cap if n in (10, 20) else 0)
     s3, y3 = diag_flow(10, D=3)
-    case("diag u^3-v^3 n=10", s3, y3, T, 30)
     sl, yl = linear_flow()
-    case("deep linear 3x3x3x3", sl, yl, T, 30)
-    sweep_n((10, 50) if ARGS.quick else (10, 50, 100, 200))
+    for dps in dpss:
+        case("diag u^3-v^3 n=10", s3, y3, T, dps)
+        case("deep linear 3x3x3x3", sl, yl, T, dps)
+    sizes = (10, 50) if ARGS.quick else tuple(n for n in (10, 20, 50, 100, 200, 500, 1000) if n <= ARGS.max_n)
+    sweep_n(sizes)
     sweep_digits()
 
 

@@ -15,6 +15,8 @@ blocks).  Recurrences as in :mod:`numerics.jet_reference`.
 """
 from __future__ import annotations
 
+import re
+
 from .decompose import DINT, Program
 
 _SMALL_LIN = 6     # linear nodes with at most this many terms are written out term by term
@@ -22,13 +24,22 @@ _F0 = {"exp": "exp", "tanh": "tanh", "log": "log", "atan": "atan", "asinh": "asi
        "asin": "asin", "atanh": "atanh"}
 
 
+#: node kinds whose recurrence reads their own earlier coefficients
+_SELF = {"div", "pow", "sqrt", "exp", "sin", "cos", "sinh", "cosh", "tanh"}
+
+
 def _needs(program: Program):
-    """(nodes that need their coefficient history, nodes that need j*x_j)."""
+    """(nodes that need their coefficient history, nodes that need j*x_j).
+
+    A history list is kept only for nodes whose past coefficients some recurrence reads (the
+    arguments of non-linear nodes and the self-referencing kinds): products feeding only sums
+    need their current coefficient alone."""
     series, deriv = set(program.states), set()
     for i, n in enumerate(program.nodes):
         if n.op in ("lin", "state", "const", "time"):
             continue
-        series.add(i)
+        if n.op in _SELF or n.op in DINT:
+            series.add(i)
         series.update(n.args)
         if n.op in ("exp", "sin", "cos", "sinh", "cosh", "tanh", "pow"):
             deriv.add(n.args[0])
@@ -39,7 +50,9 @@ def _needs(program: Program):
     return series, deriv
 
 
-def generate(program: Program) -> tuple[str, list]:
+def generate(program: Program) -> tuple[str, list, tuple]:
+    """(source of ``taylor``, exact constants ``C``, indices in ``C`` of the output scales c
+    whose tables ``SC[j][k] = c/(k+1)`` the caller passes)."""
     nodes = program.nodes
     series, deriv = _needs(program)
     consts: list = []
@@ -156,23 +169,37 @@ def generate(program: Program) -> tuple[str, list]:
             raise AssertionError(f"no code for node kind {op}")
         _after(init, i, series, deriv, "0", op in ("state", "time", "const"))
         _after(loop, i, series, deriv, "k", op in ("state", "time", "const"))
+    scales: dict = {}   # output scale c -> index of its table c/(k+1), k = 0..K-1 (cached per K)
     for st, out in zip(program.states, program.outputs):
         n = nodes[out]
         if st in folded:
-            # f_i = c * x (e.g. -2 u g): fold the scale into y_{k+1} = c x_k / (k + 1)
-            sc = const(n.coeffs[0])
-            init.append(f"s{st}.append({sc} * c{n.args[0]})")
-            loop.append(f"s{st}.append({sc} * c{n.args[0]} * INV[k + 1])")
+            # f_i = c * x (e.g. -2 u g): y_{k+1} = x_k * (c/(k+1)), from a table built once per K
+            j = scales.setdefault(len(consts), len(scales))
+            const(n.coeffs[0])
+            init.append(f"s{st}.append(c{n.args[0]} * SC[{j}][0])")
+            loop.append(f"s{st}.append(c{n.args[0]} * SC[{j}][k])")
         else:
             init.append(f"s{st}.append(c{out})")
             loop.append(f"s{st}.append(c{out} * INV[k + 1])")
-    body = ["def taylor(Y, T0, K, C, Z, ONE, INV, KN):"]
+    # a state's current coefficient is read into c<i> only if the loop uses c<i>
+    text = "\n".join(loop)
+    loop = [ln for ln in loop if not (ln.startswith("c") and ln.endswith("[k]") and
+                                      _unused_read(ln, text))]
+    body = ["def taylor(Y, T0, K, C, Z, ONE, INV, KN, SC):"]
     body += ["    " + line for line in init]
     body.append("    for k in range(1, K):")
     body.append("        h2, odd, mid = (k + 1) >> 1, k & 1, k >> 1")
     body += ["        " + line for line in loop] or ["        pass"]
     body.append("    return [" + ", ".join(f"s{st}" for st in program.states) + "]")
-    return "\n".join(body) + "\n", consts
+    return "\n".join(body) + "\n", consts, tuple(sorted(scales, key=scales.get))
+
+
+def _unused_read(line: str, text: str) -> bool:
+    """``c<i> = s<i>[k]`` whose c<i> appears nowhere else in the loop."""
+    name = line.split(" = ")[0]
+    if line != f"{name} = s{name[1:]}[k]":
+        return False
+    return len(re.findall(rf"\b{name}\b", text)) == 1
 
 
 def _live(program: Program, roots) -> set:

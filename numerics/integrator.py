@@ -87,11 +87,13 @@ class Trajectory:
             j = min(max(bisect.bisect_right(self.times, t) - 1, 0), len(self._steps) - 1)
             t0, _, coeffs = self._steps[j]
             dt = t - t0
+            rows = coeffs.mpf_rows() if hasattr(coeffs, "mpf_rows") else \
+                [[self._to_mpf(x) for x in c] for c in coeffs]
             out = []
-            for c in coeffs:
+            for c in rows:
                 v = mpmath.mpf(0)
                 for x in reversed(c):
-                    v = v * dt + self._to_mpf(x)
+                    v = v * dt + x
                 out.append(v)
         with mpmath.workdps(self.dps):
             return [+v for v in out]
@@ -227,9 +229,15 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
         inv_j = {K - 1: one / (K - 1), K: one / K}
         eps_t = N(mpmath.mpf(2) ** (-prec + 8))
 
+        to_mpf = be.to_mpf
+
         def report(v):
             with mpmath.workdps(dps):
-                return +be.to_mpf(v)
+                return +to_mpf(v)
+
+        def report_many(vs):  # one precision context per step, not one per value
+            with mpmath.workdps(dps):
+                return [+to_mpf(v) for v in vs]
 
         def stopped_at(tn, yn, speed) -> bool:
             if stop is None:
@@ -242,16 +250,17 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
                           compile_seconds, 0.0, _to_mpf=be.to_mpf, _work_prec=prec)
         ti = _time.perf_counter()
         steps = 0
+        scaled = getattr(jet, "scaled", False)
+        hint = None
         while True:
             if t >= tend:  # the speed at the end point (order 1 is enough)
                 if stop is not None or until_converged:
-                    c1 = _jet_at(jet, system, program, t, y, be, steps, 1)
-                    speed_n = max(abs(c[1]) for c in c1) if c1 else zero
+                    speed_n = _norm(_jet_at(jet, system, program, t, y, be, steps, 1), 1, zero)
                     traj.final_speed = report(speed_n)
                     traj.stopped = stop is not None and stopped_at(t, y, be.to_mpf(speed_n))
                 break
-            coeffs = _jet_at(jet, system, program, t, y, be, steps, K)
-            speed_n = max(abs(c[1]) for c in coeffs) if coeffs else zero
+            coeffs = _jet_at(jet, system, program, t, y, be, steps, K, hint)
+            speed_n = _norm(coeffs, 1, zero)
             if stop is not None and stopped_at(t, y, be.to_mpf(speed_n)):
                 traj.stopped, traj.final_speed = True, report(speed_n)
                 break
@@ -259,22 +268,27 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
                 raise NotConverged(f"{system.name or 'ODE'}: {max_steps} steps reached at t = "
                                    f"{mpmath.nstr(be.to_mpf(t), 12)} before t_end = {mpmath.nstr(tb, 12)}; "
                                    f"speed ||f|| = {mpmath.nstr(be.to_mpf(speed_n), 5)}")
-            nK1 = max(abs(c[K - 1]) for c in coeffs)
-            nK = max(abs(c[K]) for c in coeffs)
             ynorm = max(abs(v) for v in y) if y else zero
-            if not (_finite(nK) and _finite(nK1) and _finite(speed_n)):
-                raise _singular(system, program, t, y, be, steps, "a Taylor coefficient is not finite")
             scale = ynorm if ynorm > one else one
-            rhos = [(scale / n) ** inv_j[j] for j, n in ((K - 1, nK1), (K, nK)) if n > zero]
             left = tend - t
-            if rhos:
-                rho = min(rhos)
-                h = tol_root * rho * safety
-                h_full = h
-                if h > left:
-                    h = left
-            else:  # the last two coefficients vanish: the series is (locally) a polynomial
-                rho, h, h_full = None, left, left
+            for _ in range(2):
+                nK1, nK = _norm(coeffs, K - 1, zero), _norm(coeffs, K, zero)
+                if not (_finite(nK) and _finite(nK1) and _finite(speed_n)):
+                    raise _singular(system, program, t, y, be, steps, "a Taylor coefficient is not finite")
+                rhos = [(scale / n) ** inv_j[j] for j, n in ((K - 1, nK1), (K, nK)) if n > zero]
+                if rhos:
+                    rho = min(rhos)
+                    h = tol_root * rho * safety
+                    h_full = h
+                    if h > left:
+                        h = left
+                else:  # the last two coefficients vanish: the series is (locally) a polynomial
+                    rho, h, h_full = None, left, left
+                # a fixed-point jet is accurate for steps up to its unit: recompute for longer ones
+                if not scaled or h <= jet.unit:
+                    break
+                coeffs = _jet_at(jet, system, program, t, y, be, steps, K, h)
+            hint = h_full
             if h_full <= eps_t * (abs(t) if abs(t) > one else one):
                 raise FlowBlowUp(f"{system.name or 'ODE'}: step size collapsed to {mpmath.nstr(be.to_mpf(h_full), 3)} "
                                  f"at t = {mpmath.nstr(be.to_mpf(t), 15)}; ||y|| = {mpmath.nstr(be.to_mpf(ynorm), 5)}"
@@ -285,12 +299,15 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
             else:
                 q = h / rho
                 err = nK * h ** K * q / (one - q)
-            ynew = []
-            for c in coeffs:
-                v = c[K]
-                for x in c[K - 1::-1]:
-                    v = v * h + x
-                ynew.append(v)
+            if hasattr(coeffs, "evaluate"):
+                ynew = coeffs.evaluate(h)
+            else:
+                ynew = []
+                for c in coeffs:
+                    v = c[K]
+                    for x in c[K - 1::-1]:
+                        v = v * h + x
+                    ynew.append(v)
             traj._steps.append((be.to_mpf(t), be.to_mpf(h), coeffs))
             t = t + h if h != left else tend
             y = ynew
@@ -300,10 +317,11 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
                 raise FlowBlowUp(f"{system.name or 'ODE'}: ||y||_inf = {mpmath.nstr(be.to_mpf(nrm), 5)} exceeds "
                                  f"{mpmath.nstr(bound, 3)} at t = {mpmath.nstr(be.to_mpf(t), 15)} "
                                  f"(largest: {_largest(program, y)}) after {steps} steps")
-            traj.times.append(report(t))
-            traj.states.append([report(v) for v in y])
+            rep = report_many([t, err, *y])
+            traj.times.append(rep[0])
+            traj.step_errors.append(rep[1])
+            traj.states.append(rep[2:])
             traj.orders.append(K)
-            traj.step_errors.append(report(err))
         traj.integrate_seconds = _time.perf_counter() - ti
     if until_converged and not traj.stopped:
         raise NotConverged(f"{system.name or 'ODE'}: stop condition not met by t = {mpmath.nstr(traj.t_final, 12)} "
@@ -311,12 +329,20 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
     return traj
 
 
-def _jet_at(jet, system, program, t, y, be, steps, K):
+def _jet_at(jet, system, program, t, y, be, steps, K, hint=None):
     """Taylor coefficients at (t, y), turning arithmetic failures into named errors."""
     try:
-        return jet(t, y, K)
+        return jet(t, y, K, hint) if getattr(jet, "scaled", False) else jet(t, y, K)
     except (ZeroDivisionError, ValueError) as exc:
         raise _singular(system, program, t, y, be, steps, str(exc)) from None
+
+
+def _norm(coeffs, k, zero):
+    """max_i |y_ik| as a native number (fixed-point series convert the one maximum)."""
+    if not coeffs:
+        return zero
+    m = max(abs(c[k]) for c in coeffs)
+    return coeffs.value(m, k) if hasattr(coeffs, "value") else m
 
 
 def _finite(x) -> bool:

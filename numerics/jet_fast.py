@@ -1,22 +1,31 @@
-r"""Fast Taylor backend: generated Python (see :mod:`numerics._codegen`) on gmpy2 ``mpfr``.
+r"""Fast Taylor backend: generated Python (see :mod:`numerics._codegen`) on gmpy2 ``mpfr``,
+and for polynomial fields the fixed-point jet of :mod:`numerics.jet_fixed`, whichever is faster.
 
 Measured here (Python 3.11, gmpy2 2.3, 130 bits): a dot product ``fsum(map(mul, a, b))`` costs
-about 150 ns per term, against 220 ns for ``sum(map(mul, ...))`` on mpfr, 230 ns for NumPy
-object arrays, 340 ns for python-flint ``arb`` and 2.6 us for mpmath ``mpf``; so the jet is plain
-generated code on mpfr, with every convolution one ``fsum`` (correctly rounded once).
-The generated function is cached per program hash; the constants per (hash, precision).
+about 100-150 ns per term, against 220 ns for ``sum(map(mul, ...))`` on mpfr, 230 ns for NumPy
+object arrays of mpfr, 340 ns for python-flint ``arb`` and 2.6 us for mpmath ``mpf``; so the
+floating-point jet is plain generated code on mpfr, with every convolution one ``fsum``
+(correctly rounded once).  Integer mantissas (``mpz``) in NumPy ``einsum`` cost about the same
+per term (55-110 ns, noisy) but remove the per-node overhead of the generated code: they win on
+programs with many small nodes (deep linear nets: about 2x) and lose on small ones, so for
+polynomial fields :class:`_AutoJet` times both on the first steps of the actual flow and keeps
+the faster.  The generated function is cached per program hash; the constants per
+(hash, precision); the tables 1/k, k, c/(k+1) per order K.
 """
 from __future__ import annotations
 
 import functools
 import operator
+import time
 
 import gmpy2
 import mpmath
 from gmpy2 import mpfr
 
+from . import jet_fixed
 from ._codegen import generate
 from .decompose import Program
+from .errors import ProblemError
 from .jets import Backend, exact_to_mpf, register
 
 _fsum = gmpy2.fsum
@@ -73,22 +82,28 @@ def _generated(program: Program):
 
 class _FastJet:
     def __init__(self, program: Program, prec: int):
-        source, consts = _generated(program)
+        source, consts, self.scales = _generated(program)
         self.source = source
         self.fn = _compiled(program.key, source)
         self.C = [self._value(c, prec) for c in consts]
         self.prec = prec
+        self._tables: dict = {}
 
     def _value(self, c, prec):
         if isinstance(c, tuple):
             return tuple(self._value(x, prec) for x in c)
         return mpf_to_mpfr(exact_to_mpf(c, prec))
 
-    def __call__(self, t0, y0, K):
-        Z, ONE = mpfr(0), mpfr(1)
-        INV = [Z] + [ONE / k for k in range(1, K + 2)]
-        KN = [mpfr(k) for k in range(K + 2)]
-        return self.fn(y0, t0, K, self.C, Z, ONE, INV, KN)
+    def __call__(self, t0, y0, K, hint=None):
+        tab = self._tables.get(K)
+        if tab is None:  # per order: 1/k, k, and every output scale c/(k+1)
+            Z, ONE = mpfr(0), mpfr(1)
+            INV = [Z] + [ONE / k for k in range(1, K + 2)]
+            KN = [mpfr(k) for k in range(K + 2)]
+            SC = [[self.C[i] / (k + 1) for k in range(K)] for i in self.scales]
+            tab = self._tables[K] = (Z, ONE, INV, KN, SC)
+        Z, ONE, INV, KN, SC = tab
+        return self.fn(y0, t0, K, self.C, Z, ONE, INV, KN, SC)
 
 
 class FastBackend(Backend):
@@ -106,7 +121,62 @@ class FastBackend(Backend):
         return mpfr_to_mpf(x)
 
     def compile(self, program: Program, prec: int):
-        return _FastJet(program, prec)
+        """The mpfr code, or for polynomial fields whichever of it and the fixed-point jet
+        (:mod:`numerics.jet_fixed`) runs faster on the actual flow (:class:`_AutoJet`)."""
+        jet = _FastJet(program, prec)
+        if not jet_fixed.supports(program):
+            return jet
+        return _AutoJet(jet, jet_fixed.FixedJet(program, prec))
+
+
+class _AutoJet:
+    """Alternates two jets computing the same coefficients on the first calls of order > 2
+    (``TRIALS`` each), then keeps the faster one (timed on the real states, so the choice
+    reflects the flow's actual coefficient sizes).  Speaks the fixed jet's protocol: ``hint``
+    in, ``unit`` out (infinite for the floating-point jet)."""
+
+    scaled = True
+    TRIALS = 2
+
+    def __init__(self, floating, fixed):
+        self.cands = (floating, fixed)
+        self.times = ([], [])
+        self.chosen = None
+        self.unit = None
+
+    def __call__(self, t0, y0, K, hint=None):
+        if self.chosen is not None or K <= 2:
+            i = 1 if self.chosen is self.cands[1] else 0
+            return self._run(i, t0, y0, K, hint)
+        i = 0 if len(self.times[0]) <= len(self.times[1]) else 1
+        start = time.perf_counter()
+        out = self._run(i, t0, y0, K, hint)
+        self.times[i].append(time.perf_counter() - start)
+        if min(map(len, self.times)) >= self.TRIALS:
+            self.chosen = self.cands[min((0, 1), key=lambda j: min(self.times[j]))]
+        return out
+
+    def _run(self, i, t0, y0, K, hint):
+        jet = self.cands[i]
+        if i:
+            out = jet(t0, y0, K, hint)
+            self.unit = jet.unit
+            return out
+        self.unit = mpfr("inf")
+        return jet(t0, y0, K)
+
+
+class FixedBackend(FastBackend):
+    """The fixed-point jet alone (:mod:`numerics.jet_fixed`; polynomial fields only) -- for tests."""
+
+    name = "fixed"
+
+    def compile(self, program: Program, prec: int):
+        if not jet_fixed.supports(program):
+            bad = sorted({n.op for n in program.nodes} - jet_fixed.POLYNOMIAL)
+            raise ProblemError(f"the fixed-point backend handles polynomial fields only, not {', '.join(bad)}")
+        return jet_fixed.FixedJet(program, prec)
 
 
 register(FastBackend())
+register(FixedBackend())

@@ -10,7 +10,10 @@ Backends (one module each):
 - ``"reference"`` (:mod:`numerics.jet_reference`): mpmath ``mpf``, a plain interpreter of the
   program -- the readable reference arithmetic;
 - ``"fast"`` (:mod:`numerics.jet_fast`): Python code generated from the program (cached per
-  program hash) running on gmpy2 ``mpfr`` with correctly rounded ``fsum`` dot products.
+  program hash) running on gmpy2 ``mpfr`` with correctly rounded ``fsum`` dot products, or, for
+  polynomial fields when it measures faster, the fixed-point jet (:mod:`numerics.jet_fixed`:
+  integer mantissas with one exponent per order, vectorised over the nodes of a level);
+- ``"fixed"``: that fixed-point jet alone (polynomial fields only; for tests).
 
 Every backend works in its own number type ("native") and offers the few operations the
 integrator needs: conversion from/to mpmath ``mpf`` (exact, no double in between), a precision
@@ -71,8 +74,7 @@ def register(backend: Backend) -> Backend:
 
 def get_backend(name: str) -> Backend:
     """The backend called ``name`` ("fast" or "reference")."""
-    if not _BACKENDS:
-        from . import jet_fast, jet_reference  # noqa: F401  (registration on import)
+    from . import jet_fast, jet_reference  # noqa: F401  (registration on import)
     try:
         return _BACKENDS[name]
     except KeyError:

@@ -160,3 +160,57 @@ def test_precision_is_not_leaked():
     integrate(EXP, [1], 1, dps=60)
     integrate(EXP, [1], 1, dps=60, backend="reference")
     assert (mpmath.mp.prec, gmpy2.get_context().precision) == before
+
+
+# ---- the fixed-point jet (numerics.jet_fixed): integer mantissas, one exponent per order --------
+@pytest.mark.parametrize("dps", [30, 60])
+def test_fixed_point_jet_agrees_with_reference(dps):
+    sysm, y0 = _diagonal_net(4, 2)
+    a = integrate(sysm, y0, 3, dps=dps, backend="fixed")
+    b = integrate(sysm, y0, 3, dps=dps, backend="reference")
+    assert len(a.times) == len(b.times)
+    with mpmath.workdps(dps + 20):
+        assert max(abs(p - q) for p, q in zip(a.final, b.final)) < mpmath.mpf(10) ** -(dps - 1)
+        # negative control: the reference at a slightly different time is far away
+        c = integrate(sysm, y0, sp.Rational(3001, 1000), dps=dps, backend="reference")
+        assert max(abs(p - q) for p, q in zip(a.final, c.final)) > mpmath.mpf(10) ** -8
+
+
+def test_fixed_point_jet_scales_and_time():
+    # y' = t y: exp(t^2/2); large and small magnitudes (absolute below 1, relative above)
+    ty = ODESystem((y,), (t * y,), time=t)
+    for y0, t1 in ((1, 3), (sp.Integer(10) ** 12, 2), (sp.Rational(1, 10 ** 6), 2)):
+        tr = integrate(ty, [y0], t1, dps=30, backend="fixed")
+        with mpmath.workdps(60):
+            exact = exact_y0 = mpmath.mpf(sp.N(y0, 70)) * mpmath.exp(mpmath.mpf(t1) ** 2 / 2)
+            assert abs(tr.final[0] - exact) / max(1, abs(exact)) < mpmath.mpf(10) ** -28
+            assert abs(tr.final[0] - exact_y0 * mpmath.mpf("1.000001")) / max(1, abs(exact)) > mpmath.mpf(10) ** -12
+    # long steps (slow decay, radius of convergence >> 1) need the rescaled series
+    dec = ODESystem((u, v), (-u * v / 100, -v / 100))
+    tr = integrate(dec, [1, 1], 400, dps=30, backend="fixed")
+    with mpmath.workdps(60):  # u = exp(-(1 - e^{-t/100})), v = e^{-t/100}
+        ev = mpmath.exp(-4)
+        assert abs(tr.final[1] - ev) < mpmath.mpf(10) ** -29
+        assert abs(tr.final[0] - mpmath.exp(ev - 1)) < mpmath.mpf(10) ** -29
+    assert len(tr.orders) < 40
+
+
+def test_fixed_point_backend_refuses_non_polynomial_fields():
+    with pytest.raises(ProblemError, match="polynomial.*exp"):
+        integrate(ODESystem((y,), (sp.exp(y),)), [0], 1, backend="fixed")
+
+
+def test_auto_jet_keeps_one_candidate_and_both_agree():
+    from numerics.integrator import compile_system
+    sysm, y0 = _diagonal_net(3, 2)
+    a = integrate(sysm, y0, 2, dps=30, backend="fast")
+    jet = compile_system(sysm, dps=30)[1]
+    assert jet.chosen in jet.cands and all(len(t) >= jet.TRIALS for t in jet.times)
+    b = integrate(sysm, y0, 2, dps=30, backend="fast")      # now with the chosen jet only
+    c = integrate(sysm, y0, 2, dps=30, backend="reference")
+    with mpmath.workdps(50):
+        assert max(abs(p - q) for p, q in zip(a.final, c.final)) < mpmath.mpf(10) ** -29
+        assert max(abs(p - q) for p, q in zip(b.final, c.final)) < mpmath.mpf(10) ** -29
+        # negative control: a different initial state gives a different end point
+        d = integrate(sysm, [sp.Rational(11, 100)] + y0[1:], 2, dps=30, backend="fast")
+        assert max(abs(p - q) for p, q in zip(d.final, c.final)) > mpmath.mpf(10) ** -6
