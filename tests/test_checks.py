@@ -94,3 +94,16 @@ def test_limit_check_needs_an_underdetermined_problem(quadratic_runs):
     r = run(gradient_flow(p, X, [1, 2, 3], values=e.values), dps=20, converge=True)
     with pytest.raises(ProblemError, match="m < n"):
         check_kkt_limit(r, lit[1])
+
+
+def test_no_mirror_witness_is_confirmed_and_a_vanishing_bracket_is_not():
+    from numerics.checks import check_no_mirror
+    from theory import derive
+    from theory.claims import NoMirror
+
+    nm = derive(CATALOG["shared-hidden-unit"].parameterization()).mirror
+    assert isinstance(nm, NoMirror) and check_no_mirror("shu", nm, dps=30).passed
+    a, b = sp.symbols("a b", real=True)
+    fake = NoMirror("fake", pair=(0, 1), bracket=(a * b - b * a, sp.Integer(0)), point={a: 1, b: 2})
+    v = check_no_mirror("fake", fake, dps=30)
+    assert not v.passed and v.details["status"] == "refuted"
