@@ -32,3 +32,12 @@ def test_sample_points_respect_sign_assumptions_and_constraints():
 
 def test_undefined_points_are_not_taken_as_evidence():
     assert evaluate(1 / u, {u: sp.Integer(0)}) is None
+
+
+def test_rewrites_valid_only_for_positive_symbols_never_prove_a_false_identity():
+    x = sp.Symbol("x", real=True)
+    xp = sp.Symbol("x", positive=True)
+    assert check_identity([sp.sqrt(x**2) - x], "sqrt").refuted        # false for x < 0
+    assert check_identity([sp.log(x**2) - 2 * sp.log(x)], "log").status != "proved"
+    assert check_identity([sp.sqrt(xp**2) - xp], "sqrt+").proved       # true for x > 0
+    assert check_identity([sp.log(xp**2) - 2 * sp.log(xp)], "log+").proved

@@ -24,18 +24,26 @@ NONZERO_THRESHOLD = sp.Float("1e-30")
 
 def simplify_to_zero(e: sp.Expr) -> sp.Expr:
     """Simplify ``e`` through increasingly expensive rewrites; returns the simplest form found
-    (exactly ``0`` when the identity is proved)."""
+    (exactly ``0`` when the identity is proved).
+
+    Rewrites with ``force=True`` (power denesting, log expansion) are valid only for positive
+    arguments, so they are used only when every free symbol is declared positive; otherwise
+    ``sqrt(u**2) - u`` would be "proved" for real ``u``.
+    """
     e = sp.sympify(e)
     if e == 0:
         return sp.Integer(0)
-    steps = (
+    positive = all(s.is_positive for s in e.free_symbols)
+    steps = [
         lambda x: sp.cancel(sp.together(x)),
         sp.expand,
-        lambda x: sp.powsimp(sp.powdenest(sp.expand_power_base(x, force=True), force=True), force=True),
         sp.simplify,
         lambda x: sp.simplify(x.rewrite(sp.exp)),
-        lambda x: sp.simplify(sp.expand_log(sp.logcombine(x, force=True), force=True)),
-    )
+    ]
+    if positive:
+        steps[2:2] = [lambda x: sp.powsimp(sp.powdenest(sp.expand_power_base(x, force=True), force=True),
+                                           force=True)]
+        steps.append(lambda x: sp.simplify(sp.expand_log(sp.logcombine(x, force=True), force=True)))
     best = e
     for step in steps:
         try:
@@ -108,9 +116,12 @@ def check_identity(components: Sequence[sp.Expr], identity: str, *, points: int 
         return Proof("proved", identity, sp.Integer(0), method="symbolic simplification")
     rng = random.Random(seed)
     syms = set(extra_symbols)
-    for r in remainders:
+    for r in remainders + comps:
         syms |= r.free_symbols
-    nonzero = [r for r in remainders if r != 0]
+    # evaluate the *original* component: the forced rewrites above (powdenest/expand_power_base
+    # with force=True) may change values off the positive orthant, so a refutation found on the
+    # simplified remainder alone could be spurious.
+    nonzero = [c for c, r in zip(comps, remainders) if r != 0]
     for _ in range(points):
         try:
             pt = sample_point(syms, rng, constraints)

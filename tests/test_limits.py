@@ -1,0 +1,118 @@
+"""Limiting regularizers (alpha -> 0, alpha -> oo): derivations, the literature's limits, and
+negative controls (wrong factor, w vs |w|, wrong constant, missing log) refuted."""
+import pytest
+import sympy as sp
+
+from theory.catalog import diagonal as d
+from theory.claims import LimitingRegularizer, MirrorPotential
+from theory.limits import derive_limits, prove_limit
+from theory.mirror import derive_potential
+
+alpha, s, w = d.alpha, d.shape, d.w
+L = sp.log(1 / alpha)
+
+
+@pytest.fixture(scope="module")
+def quad():
+    p = d.quadratic(1)
+    return p, derive_potential(p)[0]
+
+
+def _by_point(lims):
+    return {c.point: (c, pr) for c, pr in lims}
+
+
+def test_quadratic_limits_derived(quad):
+    p, pot = quad
+    lims = _by_point(derive_limits(p, pot))
+    c0, pr0 = lims[0]
+    assert pr0.proved and sp.simplify(c0.factor - 1 / L) == 0
+    assert sp.simplify(c0.leading - sp.Abs(c0.variable) / 2) == 0
+    coo, proo = lims[sp.oo]
+    assert proo.proved and coo.factor == alpha**2
+    assert sp.simplify(coo.leading - c0.variable**2 / 16) == 0
+
+
+def test_quadratic_literature_limits_proved(quad):
+    p, pot = quad
+    lit = d.quadratic_literature()
+    for claim in (c for c in lit if isinstance(c, LimitingRegularizer)):
+        assert prove_limit(p, claim, pot).proved
+        # the same limits against the literature potential itself (direct route)
+        assert prove_limit(p, claim, lit[1]).proved
+
+
+@pytest.mark.parametrize("claim", [
+    LimitingRegularizer(alpha, sp.oo, alpha, w**2 / 16, w),            # factor alpha, not alpha^2
+    LimitingRegularizer(alpha, 0, 1 / L, w / 2, w),                    # w instead of |w|
+    LimitingRegularizer(alpha, 0, 1 / L, sp.Abs(w), w),                # |w| instead of |w|/2
+    LimitingRegularizer(alpha, 0, sp.Integer(1), sp.Abs(w) / 2, w),    # no log factor
+    LimitingRegularizer(alpha, sp.oo, alpha**2, w**2 / 8, w),          # wrong constant
+])
+def test_quadratic_wrong_limits_refuted(quad, claim):
+    p, pot = quad
+    pr = prove_limit(p, claim, pot)
+    assert pr.refuted, pr
+    assert pr.witness is not None
+
+
+def test_gradient_route_when_no_potential(quad):
+    p, pot = quad
+    grad_only = MirrorPotential(variables=pot.variables, gradient=pot.gradient, coordinate=True)
+    good = LimitingRegularizer(alpha, 0, 1 / L, sp.Abs(w) / 2, w)
+    bad = LimitingRegularizer(alpha, 0, 1 / L, w / 2, w)
+    assert prove_limit(p, good, grad_only).proved
+    assert prove_limit(p, bad, grad_only).refuted
+
+
+@pytest.mark.parametrize("D", [3, 4])
+def test_depth_limit_through_dual(D):
+    p = d.depth(D, 1)
+    pot = derive_potential(p)[0]
+    (claim, pr), = derive_limits(p, pot)
+    kappa = D * (D - 2) * alpha ** (D - 2)
+    assert pr.proved and claim.point == 0
+    assert sp.simplify(claim.factor - kappa) == 0 and claim.leading == sp.Abs(claim.variable)
+    lit = [c for c in d.depth_literature(D) if isinstance(c, LimitingRegularizer)][0]
+    assert prove_limit(p, lit, pot).proved
+    # negative controls: |w|/2, w, a log factor, the wrong power of alpha
+    for bad in (LimitingRegularizer(alpha, 0, kappa, sp.Abs(w) / 2, w),
+                LimitingRegularizer(alpha, 0, kappa, w, w),
+                LimitingRegularizer(alpha, 0, kappa / L, sp.Abs(w), w),
+                LimitingRegularizer(alpha, 0, kappa * alpha, sp.Abs(w), w)):
+        assert prove_limit(p, bad, pot).refuted, bad
+
+
+def test_squared_l1_limit():
+    p = d.squared(1)
+    pot = derive_potential(p)[0]
+    lims = _by_point(derive_limits(p, pot))
+    c0, pr0 = lims[0]
+    assert pr0.proved and sp.simplify(c0.leading - c0.variable / 2) == 0
+    lit = [c for c in d.squared_literature() if isinstance(c, LimitingRegularizer)][0]
+    assert prove_limit(p, lit, pot).proved
+    wp = lit.variable
+    assert prove_limit(p, LimitingRegularizer(alpha, 0, 1 / L, wp, wp), pot).refuted
+
+
+@pytest.mark.slow
+def test_product_pm_limits():
+    p = d.product_pm(1)
+    pot = derive_potential(p)[0]
+    lims = _by_point(derive_limits(p, pot))
+    c0, pr0 = lims[0]
+    assert pr0.proved and sp.simplify(c0.leading - sp.Abs(c0.variable) / 2) == 0
+    coo, proo = lims[sp.oo]
+    assert proo.proved and coo.factor == alpha
+    assert sp.simplify(coo.leading - c0.variable**2 * (1 - s**2) / (8 * (1 + s**2))) == 0
+    bad = LimitingRegularizer(alpha, sp.oo, alpha, w**2 * (1 + s**2) / (8 * (1 - s**2)), w)
+    assert prove_limit(p, bad, pot).refuted
+
+
+@pytest.mark.slow
+def test_product_single_branch_l1_at_fixed_shape():
+    p = d.product(1)
+    pot = derive_potential(p)[0]
+    lims = _by_point(derive_limits(p, pot))
+    c0, pr0 = lims[0]
+    assert pr0.proved and sp.simplify(c0.leading - sp.Abs(c0.variable) / 2) == 0
