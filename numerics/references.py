@@ -215,54 +215,33 @@ def min_l1_interpolant(X, y, *, check_unique: bool = True, nonnegative: bool = F
     """
     A, b = _fractions(X, y)
     n = len(A[0])
-    if nonnegative:
-        return _min_l1_nonnegative(A, b, n, check_unique)
-    Aeq = [row + [-x for x in row] for row in A]
-    ones = [Fraction(1)] * (2 * n)
+    if nonnegative:            # variables w >= 0 directly
+        Aeq, to_w = A, (lambda z: list(z))
+    else:                      # w = p - q with p, q >= 0
+        Aeq, to_w = [row + [-x for x in row] for row in A], (lambda z: [z[i] - z[n + i] for i in range(n)])
+    N = len(Aeq[0])
+    ones = [Fraction(1)] * N
     try:
         value, z = _simplex(ones, Aeq, b)
     except _Infeasible:
         _independent_rows(A, b)   # names the contradicting equation
-        raise ProblemError("infeasible: X w = y has no solution") from None  # pragma: no cover
-    w = [z[i] - z[n + i] for i in range(n)]
+        sign = " with w >= 0" if nonnegative else ""
+        raise ProblemError(f"infeasible: X w = y has no solution{sign}") from None
+    w = to_w(z)
     if not check_unique:
         return L1Solution(tuple(map(_rat, w)), _rat(value))
     Aface, bface = Aeq + [ones], b + [value]
     box, alternative = [], None
     for i in range(n):
-        e = [Fraction(0)] * (2 * n)
-        e[i], e[n + i] = Fraction(1), Fraction(-1)
-        lo, zlo = _simplex(e, Aface, bface)
-        mhi, zhi = _simplex([-x for x in e], Aface, bface)
-        box.append((_rat(lo), _rat(-mhi)))
-        if alternative is None and lo != -mhi:
-            for zz in (zlo, zhi):
-                cand = [zz[k] - zz[n + k] for k in range(n)]
-                if cand != w:
-                    alternative = tuple(map(_rat, cand))
-                    break
-    unique = all(lo == hi for lo, hi in box)
-    return L1Solution(tuple(map(_rat, w)), _rat(value), unique, tuple(box), alternative)
-
-
-def _min_l1_nonnegative(A, b, n, check_unique):
-    ones = [Fraction(1)] * n
-    try:
-        value, w = _simplex(ones, A, b)
-    except _Infeasible:
-        raise ProblemError("infeasible: X w = y has no solution with w >= 0") from None
-    if not check_unique:
-        return L1Solution(tuple(map(_rat, w)), _rat(value))
-    Aface, bface = A + [ones], b + [value]
-    box, alternative = [], None
-    for i in range(n):
-        e = [Fraction(0)] * n
+        e = [Fraction(0)] * N      # the linear form w_i in the LP's variables
         e[i] = Fraction(1)
+        if not nonnegative:
+            e[n + i] = Fraction(-1)
         lo, zlo = _simplex(e, Aface, bface)
         mhi, zhi = _simplex([-x for x in e], Aface, bface)
         box.append((_rat(lo), _rat(-mhi)))
         if alternative is None and lo != -mhi:
-            alternative = tuple(map(_rat, zlo if zlo != w else zhi))
+            alternative = next((tuple(map(_rat, c)) for c in (to_w(zlo), to_w(zhi)) if c != w), None)
     unique = all(lo == hi for lo, hi in box)
     return L1Solution(tuple(map(_rat, w)), _rat(value), unique, tuple(box), alternative)
 

@@ -16,20 +16,21 @@ up, vp = sp.symbols("u v", positive=True)
 alpha = sp.Symbol("alpha", positive=True)
 
 
-@pytest.fixture(scope="module")
-def quadratic_runs():
-    e = CATALOG["diagonal-quadratic"]
+def _converged_runs(name):
+    e = CATALOG[name]
     p = e.parameterization()
     prob = default_problem(p, e.values, seed=7, dps=30)
     return run(gradient_flow(p, prob.X, prob.y, values=e.values), dps=30, converge=True), e.literature()
+
+
+@pytest.fixture(scope="module")
+def quadratic_runs():
+    return _converged_runs("diagonal-quadratic")
 
 
 @pytest.fixture(scope="module")
 def depth3_runs():
-    e = CATALOG["diagonal-depth3"]
-    p = e.parameterization()
-    prob = default_problem(p, e.values, seed=7, dps=30)
-    return run(gradient_flow(p, prob.X, prob.y, values=e.values), dps=30, converge=True), e.literature()
+    return _converged_runs("diagonal-depth3")
 
 
 def test_law_holds_to_25_digits_and_a_wrong_law_is_refuted(quadratic_runs):
