@@ -291,11 +291,11 @@ def test_a_dual_gradient_with_poles_without_its_domain_never_returns_a_spurious_
 def test_min_l1_over_the_nonnegative_orthant():
     import sympy as sp
     from numerics.references import min_l1_interpolant
-    # unconstrained optimum (0, -1, 0) is negative; over w >= 0 the optimum is (0, 0, 1/2)... checked exactly
-    X, y = [[1, -1, 2]], [1]
+    # w1 - 2 w2 = 1: the free optimum is (0, -1/2) (norm 1/2); over w >= 0 it is (1, 0) (norm 1)
+    X, y = [[1, -2]], [1]
     free = min_l1_interpolant(X, y)
     pos = min_l1_interpolant(X, y, nonnegative=True)
-    assert pos.w == (0, 0, sp.Rational(1, 2)) and pos.value == sp.Rational(1, 2) and pos.unique
-    assert all(v >= 0 for v in pos.w) and free.value <= pos.value
+    assert free.w == (0, sp.Rational(-1, 2)) and free.value == sp.Rational(1, 2)
+    assert pos.w == (1, 0) and pos.value == 1 and pos.unique
     with pytest.raises(ProblemError, match="no solution with w >= 0"):
         min_l1_interpolant([[1, 1]], [-1], nonnegative=True)
