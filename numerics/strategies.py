@@ -5,8 +5,8 @@ Use them in your own suite (the ``ibcheck`` pytest plugin picks the quick/deep p
     from hypothesis import given
     from numerics import strategies as ibst
 
-    @given(ibst.least_squares(n=3), ibst.scales())
-    def test_my_law(data, alpha):
+    @given(data=ibst.least_squares(n=3), alpha=ibst.scales())   # keywords: fixtures may follow
+    def test_my_law(data, alpha, ibcheck_dps):
         X, y = data
         ...
 
