@@ -108,3 +108,14 @@ def test_no_mirror_witness_is_confirmed_and_a_vanishing_bracket_is_not():
     fake = NoMirror("fake", pair=(0, 1), bracket=(a * b - b * a, sp.Integer(0)), point={a: 1, b: 2})
     v = check_no_mirror("fake", fake, dps=30)
     assert not v.passed and v.details["status"] == "refuted"
+
+
+def test_a_flow_that_blows_up_is_refused_by_name():
+    from numerics.errors import FlowBlowUp
+    from theory import Parameterization
+
+    u, w = sp.Symbol("u", real=True), sp.Symbol("w", real=True)
+    p = Parameterization("cubic", (u,), (u,), (sp.Rational(1, 3),))
+    flow = gradient_flow(p, loss=-w**3, w_symbols=(w,))   # u' = 3u^2: blows up at t = 1
+    with pytest.raises(FlowBlowUp, match="blow|norm|step"):
+        run(flow, dps=20, t_end=5)
