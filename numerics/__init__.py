@@ -6,7 +6,6 @@ from .verdict import Verdict
 from .problems import Loss, Problem, random_problem
 from .references import BregmanFailure, bregman_projection, min_l1_interpolant, min_l2_interpolant
 from .checks import RunPair, check_kkt_limit, check_law, check_mirror, check_no_mirror, run
-from .confirm import confirm
 from .flows import Flow, gradient_flow, instantiate
 from .integrator import Speed, Trajectory, integrate
 from .regimes import check_potential_limit, check_regime

@@ -102,15 +102,16 @@ def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, conv
 
 # ---- evaluation helpers --------------------------------------------------------------------------
 def _values_for(flow: Flow, i: int | None) -> dict:
-    """Constant values (coordinate ``i`` for per-coordinate ones) as exact SymPy numbers."""
+    """Constant values (coordinate ``i`` of per-coordinate ones) as exact SymPy numbers."""
+    from .flows import _exact
+
     by = {}
-    p_consts = {}
     for name, v in flow.values:
         if isinstance(v, (list, tuple)):
-            v = v[i] if i is not None else None
-        if v is not None:
-            by[name] = sp.Rational(repr(v)) if isinstance(v, float) else sp.sympify(v, rational=True) \
-                if isinstance(v, str) else sp.sympify(v)
+            if i is None:
+                continue
+            v = v[i]
+        by[name] = _exact(v)
     return by
 
 
