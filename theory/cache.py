@@ -7,11 +7,25 @@ runs (and CI, which may keep ``~/.cache``) reuse it. ``IBCHECK_CACHE=off`` disab
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from pathlib import Path
 
-VERSION = "1"  # bump when derivation logic changes what is stored
+
+
+def _code_version() -> str:
+    """A hash of the ``theory`` package's own source: any change to the derivation code (or the
+    catalog) invalidates every cached derivation, so a stale cache can never hide a regression."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+VERSION = _code_version()
 
 
 def cache_dir() -> Path | None:
