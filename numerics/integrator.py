@@ -19,6 +19,7 @@ context, both local to the call.
 from __future__ import annotations
 
 import bisect
+from collections import OrderedDict
 import math
 import time as _time
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Trajectory:
     _steps: list = field(default_factory=list, repr=False)  # (t_j, h_j, native coefficients)
     _to_mpf: Callable | None = field(default=None, repr=False)
     _work_prec: int = 0
+    _rows: dict = field(default_factory=dict, repr=False)  # step index -> coefficients as mpf
 
     @property
     def final(self) -> list:
@@ -87,8 +89,11 @@ class Trajectory:
             j = min(max(bisect.bisect_right(self.times, t) - 1, 0), len(self._steps) - 1)
             t0, _, coeffs = self._steps[j]
             dt = t - t0
-            rows = coeffs.mpf_rows() if hasattr(coeffs, "mpf_rows") else \
-                [[self._to_mpf(x) for x in c] for c in coeffs]
+            rows = self._rows.get(j)
+            if rows is None:  # convert a step's coefficients once, however often it is sampled
+                rows = coeffs.mpf_rows() if hasattr(coeffs, "mpf_rows") else \
+                    [[self._to_mpf(x) for x in c] for c in coeffs]
+                self._rows[j] = rows
             out = []
             for c in rows:
                 v = mpmath.mpf(0)
@@ -138,15 +143,36 @@ def _to_mpf(v, what: str):
     raise ProblemError(f"{what}: unsupported number type {type(v).__name__}")
 
 
-_JETS: dict = {}
-_PROGRAMS: dict = {}
+class _LRU(OrderedDict):
+    """A small bounded cache: property tests integrate thousands of distinct flows, and keeping
+    every program and compiled jet alive would grow memory without bound."""
+
+    def __init__(self, maxsize: int):
+        super().__init__()
+        self.maxsize = maxsize
+
+    def get(self, key, default=None):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return default
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.maxsize:
+            self.popitem(last=False)
+
+
+_JETS = _LRU(64)
+_PROGRAMS = _LRU(64)
 
 
 def _program(system: ODESystem) -> Program:
     p = _PROGRAMS.get(id(system))
     if p is None or p[0] is not system:
         p = (system, decompose(system))
-        _PROGRAMS[id(system)] = p
+        _PROGRAMS.put(id(system), p)
     return p[1]
 
 
@@ -160,7 +186,7 @@ def compile_system(system: ODESystem, *, dps: int = 30, backend: str = "fast"):
     if jet is None:
         with mpmath.workprec(prec), be.context(prec):
             jet = be.compile(program, prec)
-        _JETS[key] = jet
+        _JETS.put(key, jet)
     return program, jet
 
 
