@@ -22,9 +22,9 @@ from typing import Callable, Sequence
 import mpmath
 import sympy as sp
 
-from theory.claims import ConservedQuantity, LimitingRegularizer, MirrorPotential
+from theory.claims import ConservedQuantity, MirrorPotential
 
-from .errors import IbcheckError, NotConverged, PrecisionTooLow, ProblemError
+from .errors import IbcheckError, PrecisionTooLow, ProblemError
 from .flows import Flow
 from .verdict import Verdict
 
@@ -76,11 +76,9 @@ def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, conv
         raise PrecisionTooLow(f"dps={dps} is too low for ibcheck's checks (need at least 15 digits)")
     extra = max(10, dps // 2) if extra is None else extra
     t0 = time.perf_counter()
-    states = flow.system.states
     grad_fn = flow.gradient_function()
     out_fn = compile_exprs(flow.outputs, flow.params)
     D = len(flow.params)
-    stop = None
     if converge:
         thresh_digits = (dps - 4) if tol_digits is None else tol_digits
 
@@ -252,7 +250,6 @@ def check_kkt_limit(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") 
     if not runs.converged:
         raise IbcheckError("the KKT limit check needs a run with converge=True")
     _require_underdetermined(flow.X, "the implicit-bias limit")
-    n = flow.model.n_outputs
     grads, duals, domain = _per_coordinate_maps(flow, pot)
     D = len(flow.params)
     out = compile_exprs(flow.outputs, flow.params)

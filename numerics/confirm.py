@@ -7,10 +7,8 @@ verdict. One converged flow (at two precisions) serves all identity and limit ch
 """
 from __future__ import annotations
 
-import time
+from dataclasses import replace
 from typing import Sequence
-
-import sympy as sp
 
 from theory.claims import ConservedQuantity, Derivation, LimitingRegularizer, MirrorPotential, NoMirror
 from theory.errors import IbcheckError
@@ -98,5 +96,4 @@ def _user_potential(claims):
 
 
 def _relabel(v: Verdict, label: str) -> Verdict:
-    from dataclasses import replace
     return replace(v, claim=label)

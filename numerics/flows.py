@@ -55,7 +55,7 @@ class Flow:
         squares it computes r = Xw - y and X^T r with exact data rounded once per precision."""
         if self.loss is not None:
             return sp.lambdify(list(self.w_symbols), list(self.gradient_exprs()), modules="mpmath")
-        X, y, n = self.X, self.y, len(self.w_symbols)
+        X, y = self.X, self.y
         cache = {}
 
         def grad(*w):

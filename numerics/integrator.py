@@ -249,7 +249,7 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
         N = be.from_mpf
         t, tend = N(ta), N(tb)
         y = [N(v) for v in ym]
-        tol_n, one, zero = N(tol_m), N(1), N(0)
+        one, zero = N(1), N(0)
         safety = N(mpmath.exp(-mpmath.mpf(7) / 10 / (K - 1)))
         tol_root = N(tol_m ** (mpmath.mpf(1) / K))
         inv_j = {K - 1: one / (K - 1), K: one / K}

@@ -2,7 +2,7 @@
 import pytest
 import sympy as sp
 
-from theory import Coordinate, IbcheckError, Parameterization, separable
+from theory import Coordinate, IbcheckError, separable
 from theory.catalog import CATALOG
 from theory.catalog.linear import linear_net
 from theory.laws import (LAW_IDENTITY, characteristic_law, find_laws, law_summary, laws_equivalent,

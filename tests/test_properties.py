@@ -8,7 +8,6 @@ same trajectories is the negative control. The quick profile (CI) draws a few ex
 import dataclasses
 
 import pytest
-import sympy as sp
 from hypothesis import given
 
 from numerics import strategies as ibst

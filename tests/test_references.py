@@ -271,7 +271,7 @@ def test_a_dual_gradient_with_poles_without_its_domain_never_returns_a_spurious_
     must then fail loudly (or find the true root), never return the spurious one."""
     import mpmath
     import sympy as sp
-    from numerics.references import BregmanFailure, bregman_projection, min_l2_interpolant
+    from numerics.references import BregmanFailure, bregman_projection
 
     mu = sp.Symbol("mu")
     a = sp.Rational(1, 10)

@@ -3,7 +3,6 @@ limit of the normalised potential itself; each with a negative control."""
 import dataclasses
 
 import pytest
-import sympy as sp
 
 from numerics.cli import default_problem
 from numerics.errors import ProblemError

@@ -349,7 +349,6 @@ def _invert_scalar(gq, w0, constraints=(), w=W, mu=MU):
     if A == 0 and B == 0:
         return None
     if A == 0 or B == 0:
-        coef = B if A == 0 else A
         sgn = -c if A == 0 else c
         grad = sp.log((w - K) / (w0 - K)) / sgn
         rep = {}

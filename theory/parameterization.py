@@ -14,7 +14,7 @@ parameters are flattened entry by entry with :func:`matrix_symbols` and remember
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 import sympy as sp

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..claims import ConservedQuantity, LimitingRegularizer, MirrorPotential
-from ..parameterization import Coordinate, separable
+from ..parameterization import Coordinate, Parameterization, separable
 
 alpha = sp.Symbol("alpha", positive=True)
 shape = sp.Symbol("s", real=True)

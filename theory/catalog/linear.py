@@ -15,7 +15,7 @@ import random
 import sympy as sp
 
 from ..claims import ConservedQuantity
-from ..parameterization import from_matrices, matrix_symbols
+from ..parameterization import Parameterization, from_matrices, matrix_symbols
 
 MARCOTTE = ("Marcotte, Gribonval, Peyré, 'Abide by the Law and Follow the Flow: Conservation Laws "
             "for Gradient Flows', NeurIPS 2023, Sec. 4")
