@@ -26,6 +26,8 @@ from theory.claims import ConservedQuantity, MirrorPotential
 
 from .errors import IbcheckError, PrecisionTooLow, ProblemError
 from .flows import Flow
+from .jets import exact_to_mpf
+from .problems import exact_number
 from .verdict import Verdict
 
 HEADROOM_IDENTITY = 5
@@ -50,11 +52,6 @@ class RunPair:
         with mpmath.workdps(self.dps + self.extra):
             T = mpmath.mpf(self.t_end)
             return [T * k / (points - 1) for k in range(points)]
-
-
-def _mp(x):
-    """An exact SymPy number at the current mpmath precision (never through a float)."""
-    return mpmath.mpmathify(sp.N(sp.sympify(x), mpmath.mp.dps + 5))
 
 
 def compile_exprs(exprs: Sequence, symbols: Sequence) -> Callable:
@@ -101,15 +98,13 @@ def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, conv
 # ---- evaluation helpers --------------------------------------------------------------------------
 def _values_for(flow: Flow, i: int | None) -> dict:
     """Constant values (coordinate ``i`` of per-coordinate ones) as exact SymPy numbers."""
-    from .flows import _exact
-
     by = {}
     for name, v in flow.values:
         if isinstance(v, (list, tuple)):
             if i is None:
                 continue
             v = v[i]
-        by[name] = _exact(v)
+        by[name] = exact_number(v, f"constant {name}")
     return by
 
 
@@ -184,17 +179,11 @@ def _potential_maps(flow: Flow, pot: MirrorPotential):
     """(mode, callable(w, mu) -> residual vector) for the mirror identity."""
     n = flow.model.n_outputs
     if pot.coordinate:
-        if pot.has_primal:
-            gexprs = [_subs_constants(pot.gradient[0].xreplace({pot.variables[0]: flow.w_symbols[i]}), flow, i)
-                      for i in range(n)]
-            g = compile_exprs(gexprs, flow.w_symbols)
-            return "primal", lambda w, mu: [a - b for a, b in zip(g(*w), mu)]
-        if pot.has_dual:
-            mus = sp.symbols(f"_m0:{n}", real=True)
-            qexprs = [_subs_constants(pot.dual_gradient[0].xreplace({pot.dual_variables[0]: mus[i]}), flow, i)
-                      for i in range(n)]
-            q = compile_exprs(qexprs, mus)
-            return "dual", lambda w, mu: [a - b for a, b in zip(w, q(*mu))]
+        grads, duals, _ = _coordinate_maps(flow, pot)
+        if grads is not None:
+            return "primal", lambda w, mu: [g(a) - b for g, a, b in zip(grads, w, mu)]
+        if duals is not None:
+            return "dual", lambda w, mu: [a - q(b) for q, a, b in zip(duals, w, mu)]
     else:
         if len(pot.variables) != n and pot.has_primal:
             raise IbcheckError(f"potential has {len(pot.variables)} variables but the model has {n} outputs")
@@ -250,14 +239,15 @@ def check_kkt_limit(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") 
     if not runs.converged:
         raise IbcheckError("the KKT limit check needs a run with converge=True")
     _require_underdetermined(flow.X, "the implicit-bias limit")
-    grads, duals, domain = _per_coordinate_maps(flow, pot)
+    grads, duals, dual_exprs = _coordinate_maps(flow, pot)
+    domain = _dual_domain(pot, dual_exprs)
     D = len(flow.params)
     out = compile_exprs(flow.outputs, flow.params)
     results = []
     for dps, traj in ((runs.dps, runs.lo), (runs.dps + runs.extra, runs.hi)):
         with mpmath.workdps(dps):
             w_flow = out(*traj.final[:D])
-            w0 = [_mp(v) for v in flow.w0]
+            w0 = [exact_to_mpf(v, mpmath.mp.prec) for v in flow.w0]
             ref = bregman_projection(grad_R=grads, dual_grad=duals, X=flow.X, y=flow.y, w0=w0, dps=dps,
                                      dual_domain=domain)
             w_ref = ref.w
@@ -285,28 +275,32 @@ def _require_underdetermined(X, what: str) -> None:
         raise ProblemError(f"{what} needs X of full row rank, got rank {r} < m={m}")
 
 
-def _per_coordinate_maps(flow: Flow, pot: MirrorPotential):
-    """mpmath callables per coordinate for grad R and grad Q (None where absent), and the dual's
-    domain (the interval between the poles of grad Q nearest 0, common to all coordinates)."""
-    from .duals import dual_interval
-
+def _coordinate_maps(flow: Flow, pot: MirrorPotential):
+    """Per-coordinate mpmath callables for grad R and grad Q (``None`` where absent), with the
+    coordinate's constants substituted, and the dual gradients as expressions."""
     n = flow.model.n_outputs
     if not pot.coordinate:
         raise IbcheckError("the KKT check currently needs a separable (per-coordinate) potential")
-    grads = duals = domain = None
+    grads = duals = dual_exprs = None
     if pot.has_primal:
         grads = [sp.lambdify(pot.variables[0], _subs_constants(pot.gradient[0], flow, i), modules="mpmath")
                  for i in range(n)]
     if pot.has_dual:
-        mu = pot.dual_variables[0]
-        exprs = [_subs_constants(pot.dual_gradient[0], flow, i) for i in range(n)]
-        duals = [sp.lambdify(mu, e, modules="mpmath") for e in exprs]
-        edges = [dual_interval(e, mu) for e in exprs]
-        lo = [e[0] for e in edges if e[0] is not None]
-        hi = [e[1] for e in edges if e[1] is not None]
-        if lo or hi:
-            domain = (max(lo) if lo else None, min(hi) if hi else None)
-    return grads, duals, domain
+        dual_exprs = [_subs_constants(pot.dual_gradient[0], flow, i) for i in range(n)]
+        duals = [sp.lambdify(pot.dual_variables[0], e, modules="mpmath") for e in dual_exprs]
+    return grads, duals, dual_exprs
+
+
+def _dual_domain(pot: MirrorPotential, dual_exprs):
+    """The interval between the poles of grad Q nearest 0, common to all coordinates."""
+    from .duals import dual_interval
+
+    if not dual_exprs:
+        return None
+    edges = [dual_interval(e, pot.dual_variables[0]) for e in dual_exprs]
+    lo = [e[0] for e in edges if e[0] is not None]
+    hi = [e[1] for e in edges if e[1] is not None]
+    return (max(lo) if lo else None, min(hi) if hi else None) if (lo or hi) else None
 
 
 def check_no_mirror(model: str, nm, *, dps: int = 30) -> Verdict:
@@ -318,7 +312,7 @@ def check_no_mirror(model: str, nm, *, dps: int = 30) -> Verdict:
     if nm.bracket is None or nm.point is None:
         raise IbcheckError(f"{model}: no witness to confirm ({nm.reason})")
     with mpmath.workdps(dps):
-        vals = [abs(mpmath.mpmathify(sp.N(sp.sympify(b).xreplace(nm.point), dps + 5))) for b in nm.bracket]
+        vals = [abs(exact_to_mpf(sp.sympify(b).xreplace(nm.point), mpmath.mp.prec)) for b in nm.bracket]
         r = max(vals)
         tau = mpmath.mpf(10) ** (-(dps - HEADROOM_IDENTITY))
     passed = bool(r > tau)

@@ -23,6 +23,8 @@ import sympy as sp
 from theory.parameterization import TIME, Parameterization
 
 from .errors import ProblemError, SingularInitialization
+from .jets import exact_to_mpf
+from .problems import exact_number
 from .odes import ODESystem
 
 
@@ -61,7 +63,7 @@ class Flow:
         def grad(*w):
             prec = mpmath.mp.prec
             if prec not in cache:
-                conv = lambda v: mpmath.mpmathify(sp.N(v, mpmath.mp.dps + 5))
+                conv = lambda v: exact_to_mpf(v, prec)
                 Xm = [[conv(a) for a in row] for row in X]
                 cache[prec] = (Xm, [list(col) for col in zip(*Xm)], [conv(b) for b in y])
             Xm, Xt, ym = cache[prec]
@@ -78,16 +80,6 @@ class Flow:
     def w0(self) -> tuple:
         sub = dict(zip(self.params, self.x0))
         return tuple(sp.sympify(e).xreplace(sub) for e in self.outputs)
-
-
-def _exact(v):
-    """Exact SymPy number from user input; floats are taken at their decimal text (0.1 -> 1/10)."""
-    if isinstance(v, float):
-        return sp.Rational(repr(v))
-    e = sp.sympify(v, rational=True) if isinstance(v, str) else sp.sympify(v)
-    if e.has(sp.Float):
-        e = e.xreplace({f: sp.Rational(str(f)) for f in e.atoms(sp.Float)})
-    return e
 
 
 def instantiate(p: Parameterization, values: Mapping | None = None) -> Parameterization:
@@ -108,8 +100,8 @@ def instantiate(p: Parameterization, values: Mapping | None = None) -> Parameter
     missing = [c for c in p.constants if c not in vals]
     if missing:
         raise ProblemError(f"{p.name}: give a value for {', '.join(map(str, missing))}")
-    scalar = {k: _exact(v) for k, v in vals.items() if not isinstance(v, (list, tuple))}
-    per = {k: tuple(_exact(x) for x in v) for k, v in vals.items() if isinstance(v, (list, tuple))}
+    scalar = {k: exact_number(v) for k, v in vals.items() if not isinstance(v, (list, tuple))}
+    per = {k: tuple(exact_number(x) for x in v) for k, v in vals.items() if isinstance(v, (list, tuple))}
     if not per:
         return p.substitute(scalar)
     if p.coordinate is None:
@@ -153,8 +145,8 @@ def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | 
     if loss is None:
         if X is None or y is None:
             raise ProblemError("give least-squares data X, y or a loss expression")
-        Xe = tuple(tuple(_exact(a) for a in row) for row in X)
-        ye = tuple(_exact(b) for b in y)
+        Xe = tuple(tuple(exact_number(a) for a in row) for row in X)
+        ye = tuple(exact_number(b) for b in y)
         if not Xe or any(len(row) != n for row in Xe):
             widths = sorted({len(row) for row in Xe})
             raise ProblemError(f"{p.name}: X must have {n} columns (one per output w_i); "

@@ -27,6 +27,7 @@ import mpmath
 import sympy as sp
 
 from .errors import NotConverged, ProblemError
+from .jets import exact_to_mpf
 from .problems import _data, exact_number, exact_rank
 
 __all__ = ["min_l2_interpolant", "min_l1_interpolant", "L1Solution", "bregman_projection",
@@ -332,11 +333,9 @@ class BregmanProjection:
         return iter((self.w, self.lam, self.residuals))
 
 
-def _mp(r: sp.Expr):
-    """An exact SymPy number at the current working precision."""
-    if r.is_Rational:
-        return mpmath.mpf(int(r.p)) / int(r.q)
-    return mpmath.mpf(sp.N(r, mpmath.mp.dps + 5))  # exact constant (sqrt(2), ...), evaluated, not a double
+def _to_mpf(r):
+    """An exact SymPy number at the current working precision (never through a float)."""
+    return exact_to_mpf(r, mpmath.mp.prec)
 
 
 def _real(v, what):
@@ -584,9 +583,9 @@ def bregman_projection(grad_R=None, X=None, y=None, w0=None, *, dps: int = 30, d
 
     def solve(wdps, start):
         with mpmath.workdps(wdps):
-            Xm = [[_mp(a) for a in row] for row in Xe]
-            ym = [_mp(b) for b in ye]
-            w0m = None if w0e is None else [_mp(v) for v in w0e]
+            Xm = [[_to_mpf(a) for a in row] for row in Xe]
+            ym = [_to_mpf(b) for b in ye]
+            w0m = None if w0e is None else [_to_mpf(v) for v in w0e]
             dom_mu = _domain(dual_domain)
             dom_w = _domain(primal_domain)
             check = mpmath.mpf(10) ** (-(dps - 5))
@@ -604,7 +603,7 @@ def bregman_projection(grad_R=None, X=None, y=None, w0=None, *, dps: int = 30, d
                     if bad > check * max(1, abs(w0m[i])):
                         raise ProblemError(f"normalisation grad R(w0) = 0 fails: {name} {mpmath.nstr(bad, 5)}; "
                                            f"shift R so that grad R(w0) = 0 (grad Q(0) = w0)")
-            tolm = mpmath.mpf(10) ** (-dps) if tol_e is None else _mp(tol_e)
+            tolm = mpmath.mpf(10) ** (-dps) if tol_e is None else _to_mpf(tol_e)
             lam_start = [mpmath.mpf(0)] * m if start is None else [mpmath.mpf(v) for v in start]
             w_start = w0m if w0m is not None else [mpmath.mpf(0)] * n
             w, lam, mu, hist, it = _project(Xm, ym, qmap, rmap, w_start, lam_start, domain_mu=dom_mu,
@@ -621,7 +620,7 @@ def bregman_projection(grad_R=None, X=None, y=None, w0=None, *, dps: int = 30, d
                                        for v in lam0]
     if start is not None:
         with mpmath.workdps(dps + guard):
-            start = [v if isinstance(v, mpmath.mpf) else _mp(v) for v in start]
+            start = [v if isinstance(v, mpmath.mpf) else _to_mpf(v) for v in start]
     def solve_escalating(wdps, start):
         while True:
             try:
@@ -643,4 +642,4 @@ def _domain(d):
         return None
     if len(d) != 2:
         raise ProblemError(f"a domain is an open interval (lo, hi), got {d!r}")
-    return tuple(None if v is None else _mp(exact_number(v, "domain bound")) for v in d)
+    return tuple(None if v is None else _to_mpf(exact_number(v, "domain bound")) for v in d)

@@ -26,6 +26,7 @@ from theory.parameterization import Parameterization
 
 from .errors import IbcheckError
 from .flows import gradient_flow
+from .jets import exact_to_mpf
 from .duals import dual_edges, increasing_inverse
 from .verdict import Verdict
 
@@ -103,7 +104,7 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
             traj = integrate(flow.system, flow.y0, 10**5, dps=dps, stop=stop, until_converged=True,
                              backend=backend)
             w = out(*traj.final[:D])
-            d = max(abs(a_ - mpmath.mpmathify(sp.N(b_, dps + 5))) for a_, b_ in zip(w, w_star))
+            d = max(abs(a_ - exact_to_mpf(b_, mpmath.mp.prec)) for a_, b_ in zip(w, w_star))
         dists.append(float(d))
         limits.append([mpmath.nstr(v, 10) for v in w])
     decreasing = all(b < a for a, b in zip(dists, dists[1:]))
@@ -213,9 +214,9 @@ def check_potential_limit(claim: LimitingRegularizer, pot: MirrorPotential, *, m
     with mpmath.workdps(dps + 2 * extra + 10):
         R = _normalised_potential(pot, claim, values)
         for a in scales:
-            am = mpmath.mpmathify(sp.N(a, dps + 5))
-            e = max(abs(factor(am) * R(am, mpmath.mpmathify(sp.N(w, dps))) - lead(mpmath.mpmathify(sp.N(w, dps))))
-                    for w in pts)
+            am = exact_to_mpf(a, mpmath.mp.prec)
+            wm = [exact_to_mpf(w, mpmath.mp.prec) for w in pts]
+            e = max(abs(factor(am) * R(am, x) - lead(x)) for x in wm)
             defects.append(float(e))
     passed = all(b < a for a, b in zip(defects, defects[1:])) and defects[-1] <= shrink * defects[0]
     return Verdict(model=model, claim=f"factor*(R(w)-R(0)) -> {claim.leading} as {claim.scale} -> {claim.point}",
