@@ -13,11 +13,15 @@ import sympy as sp
 from theory.errors import IbcheckError
 
 
+def _poles(expr, mu) -> list:
+    """Roots in ``mu`` of the denominator of ``expr``."""
+    return sp.solve(sp.denom(sp.together(sp.sympify(expr))), mu)
+
+
 def dual_interval(expr, mu) -> tuple:
     """(lo, hi): the nearest real poles of ``expr`` (numeric except ``mu``) around 0, exact
     SymPy numbers, ``None`` where there is none on that side."""
-    den = sp.denom(sp.together(sp.sympify(expr)))
-    roots = [r for r in sp.solve(den, mu) if r.is_real]
+    roots = [r for r in _poles(expr, mu) if r.is_real]
     neg = [r for r in roots if r < 0]
     pos = [r for r in roots if r > 0]
     return (max(neg) if neg else None, min(pos) if pos else None)
@@ -55,8 +59,7 @@ def increasing_inverse(g, target, edges=(None, None)):
 
 def dual_edges(expr, mu, scale):
     """Nearest real poles of the dual gradient on each side of 0, as functions of the scale."""
-    den = sp.denom(sp.together(expr))
-    roots = [r for r in sp.solve(den, mu) if r.is_real is not False]
+    roots = [r for r in _poles(expr, mu) if r.is_real is not False]
     pos = [r for r in roots if sp.sympify(r).subs(scale, 1).is_positive]
     neg = [r for r in roots if sp.sympify(r).subs(scale, 1).is_negative]
     lo = sp.lambdify(scale, max(neg, key=lambda r: r.subs(scale, 1)), "mpmath") if neg else None
