@@ -188,6 +188,8 @@ def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, 
 def cmd_check(args) -> int:
     from theory.catalog import CATALOG
 
+    from .confirm import failed_verdict
+
     targets = list(CATALOG) if args.all else [args.target]
     if not args.all and not args.target:
         raise IbcheckError("check needs a catalog name, a spec file, or --all")
@@ -205,13 +207,7 @@ def cmd_check(args) -> int:
         except IbcheckError as e:
             if not args.all:
                 raise
-            verdicts = []
-            records.append({"model": t, "claim": "derivation", "kind": "error", "symbolic": "", "passed": False,
-                            "status": "error", "residual": float("inf"), "tolerance": 0.0,
-                            "error_estimate": float("inf"), "digits": 0.0, "dps": args.dps, "seconds": 0.0,
-                            "details": {"error": str(e)}})
-            if not args.json:
-                print(_row(records[-1]))
+            verdicts = [failed_verdict(t, "derivation", "error", args.dps, e, "")]
         for v in verdicts:
             records.append(verdict_record(v))
             if not args.json:

@@ -31,7 +31,7 @@ def _claim_label(claim, origin: str) -> str:
     return str(claim)
 
 
-def _failed(model: str, label: str, kind: str, dps: int, exc: Exception, symbolic: str) -> Verdict:
+def failed_verdict(model: str, label: str, kind: str, dps: int, exc: Exception, symbolic: str) -> Verdict:
     """A check that could not run is a failed verdict that says why (never a silent pass)."""
     return Verdict(model=model, claim=label, kind=kind, passed=False, residual=float("inf"),
                    tolerance=0.0, dps=dps, error_estimate=float("inf"), symbolic=symbolic,
@@ -56,7 +56,7 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
         runs = run(flow, dps=problem.dps, converge=needs_limit, t_end=None if needs_limit else 5,
                    backend=backend)
     except IbcheckError as e:
-        return [_failed(p.name, "flow", "flow", problem.dps, e, "")]
+        return [failed_verdict(p.name, "flow", "flow", problem.dps, e, "")]
     if isinstance(d.mirror, NoMirror) and d.mirror.bracket is not None:
         say(f"{p.name}: confirming the bracket witness")
         verdicts.append(check_no_mirror(p.name, d.mirror, dps=problem.dps))
@@ -87,7 +87,7 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
                                                   dps=problem.dps, backend=backend, symbolic=status)
                     verdicts.append(_relabel(swept[key], f"{label}: flow limits"))
         except IbcheckError as e:
-            verdicts.append(_failed(p.name, label, type(claim).__name__, problem.dps, e, status))
+            verdicts.append(failed_verdict(p.name, label, type(claim).__name__, problem.dps, e, status))
     return verdicts
 
 

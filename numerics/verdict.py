@@ -29,6 +29,8 @@ class Verdict:
         """Digits of agreement: -log10(residual), capped at the working precision."""
         if self.residual <= 0:
             return float(self.dps)
+        if not math.isfinite(self.residual):  # a check that could not run agrees to no digit
+            return 0.0
         return min(float(self.dps), -math.log10(self.residual))
 
     def as_dict(self) -> dict:
