@@ -1,13 +1,18 @@
 """Benchmark of the Taylor integrator: ibcheck fast / reference vs heyoka vs mpmath.odefun.
 
 Prints (never asserts) per case: compile time, integration time (median of ``--repeat`` runs,
-ibcheck and heyoka runs interleaved so that both see the same machine load), ratios to heyoka's
-integration time (compile excluded) and to mpmath.odefun (capped at ``--odefun-cap`` seconds,
-reported as "> cap" when it does not finish), and the digits of agreement of the final states.
-Tolerance 10^-dps on every side.  heyoka is optional (``pip install heyoka``, the ``bench``
-extra); its system is translated node by node from the same decomposed program, every constant
-as ``hy.real(str, prec)``.  Then two sweeps: the cost of one Taylor step vs n (hand-built
-diagonal nets, n = 10 .. ``--max-n``) and the integration cost vs digits (30, 60, 120).
+ibcheck and heyoka runs interleaved so that both see the same machine load), and the digits of
+agreement of the final states; tolerance 10^-dps on every side.
+
+- heyoka (optional: ``pip install heyoka``, the ``bench`` extra) runs twice: in ibcheck's working
+  precision (dps + 10 guard digits, the same arithmetic: the headline ratio) and in the bare dps
+  digits.  Its system is translated node by node from the same decomposed program, every
+  constant as ``hy.real(str, prec)``; compile time is reported apart.
+- mpmath.odefun runs on every flow on [0, T/20] (the same piece is timed with ibcheck) and, when
+  the time projected from that piece fits in ``--odefun-cap`` seconds, on the whole [0, T].
+
+Then two sweeps: the cost of one Taylor step vs n (hand-built diagonal nets, n = 10 ..
+``--max-n``) and the integration cost vs digits (30, 60, 120).
 
     python3 benchmarks/bench_integrator.py --quick
     python3 benchmarks/bench_integrator.py            # full: n = 10, 20, 50 at 30 and 60 digits
@@ -15,6 +20,7 @@ diagonal nets, n = 10 .. ``--max-n``) and the integration cost vs digits (30, 60
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import statistics
@@ -29,6 +35,7 @@ import sympy as sp  # noqa: E402
 from numerics.decompose import decompose  # noqa: E402
 from numerics.flows import gradient_flow  # noqa: E402
 from numerics.integrator import _work_prec, compile_system, integrate, order_for  # noqa: E402
+from numerics import jet_fast, jet_fixed  # noqa: E402
 from numerics.jets import exact_to_mpf, get_backend  # noqa: E402
 from numerics.problems import random_problem  # noqa: E402
 from theory.catalog import diagonal, linear  # noqa: E402
@@ -59,8 +66,8 @@ linear_net = linear.linear_net
 
 
 # ---- heyoka -----------------------------------------------------------------------------------
-def heyoka_run(system, y0, T, dps):
-    prec = int(dps * 3.3219280948873626) + 1
+def heyoka_run(system, y0, T, dps, prec):
+    """heyoka in ``prec`` bits with tolerance 10^-dps (compact mode, like ibcheck's generic code)."""
     prog = decompose(system)
 
     def real(c):
@@ -127,26 +134,35 @@ class _Timeout(Exception):
     pass
 
 
-def odefun_run(system, y0, T, dps, cap):
+def odefun_run(system, y0, T, dps, cap, t_short):
+    """mpmath.odefun (Taylor series, degree and step chosen by mpmath) at ``dps`` digits:
+    [(t, seconds, state)] for t = ``t_short`` and, when the time projected from that piece fits
+    in ``cap`` seconds, for t = T (odefun's solution object continues from its cache).  The
+    whole call is capped by an alarm; a capped piece is left out."""
     f = sp.lambdify([system.time or sp.Symbol("_t")] + list(system.states),
                     list(system.expanded_rhs()), modules="mpmath")
 
     def handler(*_):
         raise _Timeout
 
+    out = []
     old = signal.signal(signal.SIGALRM, handler)
     signal.alarm(cap)
     try:
         with mpmath.workdps(dps):
             t0 = time.perf_counter()
             F = mpmath.odefun(lambda t, z: f(t, *z), 0, [exact_to_mpf(v, mpmath.mp.prec) for v in y0])
-            out = F(T)
-            return time.perf_counter() - t0, out
+            out.append((t_short, None, F(t_short)))
+            out[-1] = (t_short, time.perf_counter() - t0, out[-1][2])
+            if out[-1][1] * T / t_short < cap:
+                yT = F(T)
+                out.append((T, time.perf_counter() - t0, yT))
     except _Timeout:
-        return None, None
+        pass
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+    return out
 
 
 # ---- ibcheck ----------------------------------------------------------------------------------
@@ -172,30 +188,46 @@ def digits(a, b, dps):
 
 
 def case(name, system, y0, T, dps, reference=False, odefun_cap=0):
+    """One benchmark flow: ibcheck (fast path) vs heyoka at ibcheck's working precision (the
+    same arithmetic: the headline ratio) and at the bare ``dps`` digits, vs mpmath.odefun."""
     c = decompose(system).count()
-    hrun = hres = None
+    heys = []
     if hy is not None and not ARGS.no_heyoka:
-        hrun, hres = heyoka_run(system, y0, T, dps)
-    tc, ti, tr = ibcheck_run(system, y0, T, dps, "fast", between=hrun)
+        for bits in (_work_prec(dps), int(dps * 3.3219280948873626) + 1):
+            heys.append((bits,) + heyoka_run(system, y0, T, dps, bits))
+
+    def between():
+        for _, run, _ in heys:
+            run()
+
+    tc, ti, tr = ibcheck_run(system, y0, T, dps, "fast", between=between if heys else None)
     jet = compile_system(system, dps=dps)[1]
-    kind = type(getattr(jet, "chosen", jet)).__name__.strip("_")
+    kind = type(jet).__name__.strip("_")
     line = (f"{name:<26} dps={dps:<3} states={system.size:<4} nodes={sum(v for k, v in c.items() if k != 'lin_terms'):<5} "
             f"steps={len(tr.orders):<5} K={tr.orders[0] if tr.orders else '-':<3} compile={tc:7.3f}s "
             f"integrate={ti:8.3f}s [{kind}] est.err={mpmath.nstr(tr.error_estimate, 2)}")
     if reference:
         _, tref, trr = ibcheck_run(system, y0, T, dps, "reference")
         line += f"\n{'':<28}reference={tref:.3f}s ({tref / ti:.1f}x fast), fast vs reference: {digits(tr.final, trr.final, dps):.1f} digits"
-    if hres is not None:
-        hc, hi, hfinal, horder, hsteps = hres()
-        line += (f"\n{'':<28}heyoka: compile={hc:.3f}s integrate={hi:.3f}s order={horder} steps={hsteps}  "
-                 f"ratio ibcheck/heyoka={ti / hi:.2f}  agreement={digits(tr.final, hfinal, dps):.1f} digits")
+    for bits, _, res in heys:
+        hc, hi, hfinal, horder, hsteps = res()
+        same = "same precision as ibcheck" if bits == _work_prec(dps) else f"{dps} digits only"
+        line += (f"\n{'':<28}heyoka {bits} bits ({same}): compile={hc:.3f}s integrate={hi:.3f}s order={horder} "
+                 f"steps={hsteps}  ratio ibcheck/heyoka={ti / hi:.2f}  agreement={digits(tr.final, hfinal, dps):.1f} digits")
     if odefun_cap:
-        to, out = odefun_run(system, y0, T, dps, odefun_cap)
-        if to is None:
-            line += f"\n{'':<28}mpmath.odefun: > {odefun_cap}s (capped); ratio odefun/ibcheck > {odefun_cap / ti:.0f}"
-        else:
-            line += (f"\n{'':<28}mpmath.odefun: {to:.2f}s  ratio odefun/ibcheck={to / ti:.0f}  "
-                     f"agreement={digits(tr.final, out, dps):.1f} digits")
+        t_short = sp.Rational(T, 20)
+        pieces = odefun_run(system, y0, T, dps, odefun_cap, t_short)
+        for tt, to, out in pieces:
+            if tt == T:
+                ti_t, ref = ti, tr.final
+            else:  # the same piece [0, T/20] with ibcheck
+                _, ti_t, trs = ibcheck_run(system, y0, tt, dps, "fast")
+                ref = trs.final
+            line += (f"\n{'':<28}mpmath.odefun on [0, {tt}]: {to:.2f}s vs ibcheck {ti_t:.4f}s  "
+                     f"ratio odefun/ibcheck={to / ti_t:.0f}  agreement={digits(ref, out, dps):.1f} digits")
+        if not any(tt == T for tt, _, _ in pieces):
+            proj = f"projected {pieces[0][1] * 20:.0f}s" if pieces else f"[0, {t_short}] alone"
+            line += f"\n{'':<28}mpmath.odefun on [0, {T}]: skipped ({proj} > cap {odefun_cap}s)"
     print(line, flush=True)
 
 
@@ -211,8 +243,10 @@ def hand_diag(n, seed=1):
     X = [[sp.Rational(rng.randint(-16, 16), 8) for _ in range(n)] for _ in range(m)]
     yy = [sp.Rational(rng.randint(-16, 16), 8) for _ in range(m)]
     inter = [(w[i], us[i] ** 2 - vs[i] ** 2) for i in range(n)]
-    inter += [(r[j], sp.Add(*[X[j][i] * w[i] for i in range(n)]) - yy[j]) for j in range(m)]
-    inter += [(g[i], sp.Add(*[X[j][i] * r[j] for j in range(m)])) for i in range(n)]
+    # unevaluated sums, as numerics.flows builds them (SymPy's canonical Add is quadratic here)
+    lin = functools.partial(sp.Add, evaluate=False)
+    inter += [(r[j], lin(*[sp.Mul(X[j][i], w[i]) for i in range(n)], -yy[j])) for j in range(m)]
+    inter += [(g[i], lin(*[sp.Mul(X[j][i], r[j]) for j in range(m)])) for i in range(n)]
     rhs = [-2 * us[i] * g[i] for i in range(n)] + [2 * vs[i] * g[i] for i in range(n)]
     return ODESystem(us + vs, tuple(rhs), tuple(inter), name=f"hand-diag{n}"), [sp.Rational(1, 10)] * (2 * n)
 
@@ -232,12 +266,11 @@ def sweep_n(ns, dps=30):
         td = time.perf_counter() - t0
         c = prog.count()
         out = []
-        for name in ("fast", "fixed"):
+        for name, make in (("fast", jet_fast._FastJet), ("fixed", jet_fixed.FixedJet)):
             t0 = time.perf_counter()
             with mpmath.workprec(prec), be.context(prec):
-                jet = get_backend(name).compile(prog, prec)
+                jet = make(prog, prec)
             tc = time.perf_counter() - t0
-            jet = getattr(jet, "cands", (jet,))[0]   # the auto jet's floating-point candidate
             with mpmath.workprec(prec), be.context(prec):
                 y = [be.from_mpf(exact_to_mpf(v, prec)) for v in y0]
                 t = be.from_mpf(mpmath.mpf(0))
@@ -280,7 +313,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-heyoka", action="store_true")
     ap.add_argument("--odefun-cap", type=int, default=120, help="seconds allowed to mpmath.odefun")
-    ap.add_argument("--max-n", type=int, default=200, help="largest n of the cost-vs-n sweep")
+    ap.add_argument("--max-n", type=int, default=1000, help="largest n of the cost-vs-n sweep")
     ARGS = ap.parse_args()
     if ARGS.quick:
         ARGS.repeat = min(ARGS.repeat, 1)
@@ -294,13 +327,12 @@ def main():
     for dps in dpss:
         for n in ns:
             s, y = diag_flow(n)
-            case(f"diag u^2-v^2 n={n}", s, y, T, dps, reference=(n == 10),
-                 odefun_cap=ARGS.odefun_cap if n in (10, 20) else 0)
+            case(f"diag u^2-v^2 n={n}", s, y, T, dps, reference=(n == 10), odefun_cap=ARGS.odefun_cap)
     s3, y3 = diag_flow(10, D=3)
     sl, yl = linear_flow()
     for dps in dpss:
-        case("diag u^3-v^3 n=10", s3, y3, T, dps)
-        case("deep linear 3x3x3x3", sl, yl, T, dps)
+        case("diag u^3-v^3 n=10", s3, y3, T, dps, odefun_cap=ARGS.odefun_cap)
+        case("deep linear 3x3x3x3", sl, yl, T, dps, odefun_cap=ARGS.odefun_cap)
     sizes = (10, 50) if ARGS.quick else tuple(n for n in (10, 20, 50, 100, 200, 500, 1000) if n <= ARGS.max_n)
     sweep_n(sizes)
     sweep_digits()

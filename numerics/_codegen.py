@@ -16,13 +16,18 @@ blocks).  Recurrences as in :mod:`numerics.jet_reference`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from .decompose import DINT, Program
 
+_NAME = re.compile(r"\bc\d+\b")
 _SMALL_LIN = 6     # linear nodes with at most this many terms are written out term by term
 _F0 = {"exp": "exp", "tanh": "tanh", "log": "log", "atan": "atan", "asinh": "asinh",
        "asin": "asin", "atanh": "atanh"}
 
+
+#: node kinds whose history list is filled ahead (longer than the orders computed so far)
+_PREFILLED = ("const", "time")
 
 #: node kinds whose recurrence reads their own earlier coefficients
 _SELF = {"div", "pow", "sqrt", "exp", "sin", "cos", "sinh", "cosh", "tanh"}
@@ -119,7 +124,10 @@ def generate(program: Program) -> tuple[str, list, tuple]:
             loop.append(f"c{i} = {expr}")
         elif op == "mul":
             init.append(f"c{i} = c{a} * c{b}")
-            loop.append(f"c{i} = fsum(map(mul, s{a}[:k + 1], s{b}[k::-1]))")
+            if nodes[a].op in _PREFILLED or nodes[b].op in _PREFILLED:
+                loop.append(f"c{i} = fsum(map(mul, s{a}[:k + 1], s{b}[k::-1]))")
+            else:  # both histories hold exactly orders 0..k: no slice copies
+                loop.append(f"c{i} = fsum(map(mul, s{a}, reversed(s{b})))")
         elif op == "sq":
             init.append(f"c{i} = c{a} * c{a}")
             # symmetric half of the convolution; h2 = ceil(k/2), mid = k/2 (k even) set per order
@@ -182,9 +190,8 @@ def generate(program: Program) -> tuple[str, list, tuple]:
             init.append(f"s{st}.append(c{out})")
             loop.append(f"s{st}.append(c{out} * INV[k + 1])")
     # a state's current coefficient is read into c<i> only if the loop uses c<i>
-    text = "\n".join(loop)
-    loop = [ln for ln in loop if not (ln.startswith("c") and ln.endswith("[k]") and
-                                      _unused_read(ln, text))]
+    uses = Counter(_NAME.findall("\n".join(loop)))
+    loop = [ln for ln in loop if not _unused_read(ln, uses)]
     body = ["def taylor(Y, T0, K, C, Z, ONE, INV, KN, SC):"]
     body += ["    " + line for line in init]
     body.append("    for k in range(1, K):")
@@ -194,12 +201,11 @@ def generate(program: Program) -> tuple[str, list, tuple]:
     return "\n".join(body) + "\n", consts, tuple(sorted(scales, key=scales.get))
 
 
-def _unused_read(line: str, text: str) -> bool:
-    """``c<i> = s<i>[k]`` whose c<i> appears nowhere else in the loop."""
+def _unused_read(line: str, uses: Counter) -> bool:
+    """``c<i> = s<i>[k]`` whose c<i> appears nowhere else in the loop (``uses``: how often
+    each name occurs in the loop, counted once for all lines -- linear in the program)."""
     name = line.split(" = ")[0]
-    if line != f"{name} = s{name[1:]}[k]":
-        return False
-    return len(re.findall(rf"\b{name}\b", text)) == 1
+    return line == f"{name} = s{name[1:]}[k]" and uses[name] == 1
 
 
 def _live(program: Program, roots) -> set:

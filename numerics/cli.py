@@ -7,6 +7,8 @@ claims symbolically, and confirm everything numerically on a small random least-
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import functools
 import json
 import os
 import sys
@@ -185,33 +187,61 @@ def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, 
     return confirm(d, problem, extra_claims=extra, backend=backend, regimes=regimes, progress=progress)
 
 
+def _silent(msg: str) -> None:
+    pass
+
+
+def _say(msg: str) -> None:
+    print(f"  .. {msg}", file=sys.stderr, flush=True)
+
+
+def _check_records(target: str, *, dps, seed, sets, backend, regimes, progress, keep_going) -> list:
+    """The verdict records of one target; with ``keep_going`` a target that fails to derive
+    becomes one failed record instead of an error (``check --all`` goes on)."""
+    from .confirm import failed_verdict
+
+    try:
+        verdicts = check_target(target, dps=dps, seed=seed, sets=sets, backend=backend,
+                                regimes=regimes, progress=progress)
+    except IbcheckError as e:
+        if not keep_going:
+            raise
+        verdicts = [failed_verdict(target, "derivation", "error", dps, e, "")]
+    return [verdict_record(v) for v in verdicts]
+
+
 def cmd_check(args) -> int:
     from theory.catalog import CATALOG
-
-    from .confirm import failed_verdict
 
     targets = list(CATALOG) if args.all else [args.target]
     if not args.all and not args.target:
         raise IbcheckError("check needs a catalog name, a spec file, or --all")
     quiet = args.json or args.quiet
-    progress = (lambda msg: None) if quiet and not args.verbose else (lambda msg: print(f"  .. {msg}", file=sys.stderr))
+    progress = _silent if quiet and not args.verbose else _say
     sets = _parse_sets(args.set)
     records, t_start = [], time.perf_counter()
     if not args.json:
         print(" ".join(f"{c:>{w}s}" if i >= 3 else f"{c:{w}s}" for i, (c, w) in
                        enumerate(zip(COLUMNS, (22, 58, 9, 9, 9, 6, 12, 6)))))
-    for t in targets:
-        try:
-            verdicts = check_target(t, dps=args.dps, seed=args.seed, sets=sets, backend=args.backend,
-                                    regimes=not args.no_regimes, progress=progress)
-        except IbcheckError as e:
-            if not args.all:
-                raise
-            verdicts = [failed_verdict(t, "derivation", "error", args.dps, e, "")]
-        for v in verdicts:
-            records.append(verdict_record(v))
-            if not args.json:
-                print(_row(records[-1]), flush=True)
+    run = functools.partial(_check_records, dps=args.dps, seed=args.seed, sets=sets, backend=args.backend,
+                            regimes=not args.no_regimes, progress=progress, keep_going=args.all)
+    jobs = min(len(targets), args.jobs or os.cpu_count() or 1)
+    if jobs < 1:
+        raise IbcheckError(f"--jobs must be at least 1, got {args.jobs}")
+    if jobs == 1:
+        results = map(run, targets)
+    else:  # entries are independent: one process each, rows printed in catalog order
+        pool = concurrent.futures.ProcessPoolExecutor(jobs)
+        results = pool.map(run, targets)
+    try:
+        for rows in results:
+            for rec in rows:
+                records.append(rec)
+                if not args.json:
+                    print(_row(rec), flush=True)
+    finally:
+        if jobs > 1:
+            pool.shutdown(cancel_futures=True)
     failed = [r for r in records if not r["passed"]]
     total = time.perf_counter() - t_start
     if args.json:
@@ -244,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--set", action="append", metavar="NAME=VALUE", help="value of a constant, e.g. alpha=1/10")
     pc.add_argument("--backend", choices=("fast", "mpmath"), default="fast", help="integrator arithmetic")
     pc.add_argument("--no-regimes", action="store_true", help="skip the alpha -> 0 / oo sweeps")
+    pc.add_argument("--jobs", type=int, default=0,
+                    help="processes for --all (default: one per core; 1 = serial)")
     pc.add_argument("--json", action="store_true", help="one JSON document with one record per claim")
     pc.add_argument("--quiet", action="store_true", help="no progress lines")
     pc.add_argument("--verbose", action="store_true")

@@ -122,6 +122,8 @@ class _Builder:
         return self.add(Node("const", value=self.exact(c)))
 
     def exact(self, c):
+        if isinstance(c, sp.Rational):  # the common case (data, rates), without tree walks
+            return c
         c = sp.sympify(c)
         if c.has(sp.Float):
             raise UnsupportedExpression(

@@ -206,7 +206,9 @@ def _check_regular(q: Parameterization, system: ODESystem, y0: tuple) -> None:
     if system.time is not None:
         sub[system.time] = sp.Integer(0)
     for s, e in system.intermediates:
-        val = sp.sympify(e).xreplace(sub)
+        val = _linear_value(e, sub)
+        if val is None:
+            val = sp.sympify(e).xreplace(sub)
         if val.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise SingularInitialization(
                 f"{q.name}: the vector field is singular at the initialization ({s} = {e} is undefined "
@@ -216,3 +218,24 @@ def _check_regular(q: Parameterization, system: ODESystem, y0: tuple) -> None:
         val = sp.sympify(e).xreplace(sub)
         if val.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise SingularInitialization(f"{q.name}: d{st}/dt is singular at the initialization")
+
+
+def _linear_value(e, sub: dict):
+    """The exact value of a sum of rational multiples of symbols whose values are rational
+    (the rows of :math:`r = Xw - y`, :math:`g = X^\top r`), in integer arithmetic; None for
+    anything else.  SymPy would rebuild and canonicalise the m*n-term sums, about 20 us a term."""
+    terms = e.args if isinstance(e, sp.Add) else (e,)
+    num, den = 0, 1
+    for a in terms:
+        if isinstance(a, sp.Mul) and len(a.args) == 2 and isinstance(a.args[0], sp.Rational):
+            c, s = a.args
+        elif isinstance(a, sp.Rational):
+            c, s = a, None
+        else:
+            c, s = sp.Integer(1), a
+        v = sp.Integer(1) if s is None else sub.get(s)
+        if not (isinstance(v, sp.Rational) and (s is None or s.is_Symbol)):
+            return None
+        p, q = int(c.p) * int(v.p), int(c.q) * int(v.q)
+        num, den = num * q + p * den, den * q
+    return sp.Rational(num, den)

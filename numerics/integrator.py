@@ -46,12 +46,13 @@ class Speed:
 
 @dataclass
 class Trajectory:
-    """The result of :func:`integrate`: step points, orders, error estimates and dense output."""
+    """The result of :func:`integrate`: step points, orders, error estimates and dense output.
 
-    times: list                  # mpf, t_0 .. t_N (the step points)
-    states: list                 # mpf lists at the step points (rounded to ``dps``)
+    ``times``, ``states`` and ``step_errors`` are mpf at ``dps`` digits, converted from the
+    backend's numbers on first access (a check that reads only the end point or samples the
+    dense output never pays for the conversion of every step point)."""
+
     orders: list                 # Taylor order of each step
-    step_errors: list            # estimated truncation error of each step (mpf)
     backend: str
     dps: int
     compile_seconds: float
@@ -62,6 +63,33 @@ class Trajectory:
     _to_mpf: Callable | None = field(default=None, repr=False)
     _work_prec: int = 0
     _rows: dict = field(default_factory=dict, repr=False)  # step index -> coefficients as mpf
+    _points: list = field(default_factory=list, repr=False)  # native (t, error, y) per step point
+    _done: tuple | None = field(default=None, repr=False)   # (times, states, step_errors) as mpf
+
+    def _converted(self) -> tuple:
+        if self._done is None or len(self._done[0]) != len(self._points):
+            with mpmath.workdps(self.dps):
+                to = self._to_mpf
+                times = [+to(t) for t, _, _ in self._points]
+                states = [[+to(v) for v in y] for _, _, y in self._points]
+                errors = [+to(e) for _, e, _ in self._points[1:]]
+            self._done = (times, states, errors)
+        return self._done
+
+    @property
+    def times(self) -> list:
+        """mpf, t_0 .. t_N (the step points)."""
+        return self._converted()[0]
+
+    @property
+    def states(self) -> list:
+        """mpf lists at the step points (rounded to ``dps``)."""
+        return self._converted()[1]
+
+    @property
+    def step_errors(self) -> list:
+        """Estimated truncation error of each step (mpf)."""
+        return self._converted()[2]
 
     @property
     def final(self) -> list:
@@ -261,10 +289,6 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
             with mpmath.workdps(dps):
                 return +to_mpf(v)
 
-        def report_many(vs):  # one precision context per step, not one per value
-            with mpmath.workdps(dps):
-                return [+to_mpf(v) for v in vs]
-
         def stopped_at(tn, yn, speed) -> bool:
             if stop is None:
                 return False
@@ -272,8 +296,8 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
                 return speed < thr
             return bool(stop(report(tn), [report(v) for v in yn]))
 
-        traj = Trajectory([report(t)], [[report(v) for v in y]], [], [], be.name, dps,
-                          compile_seconds, 0.0, _to_mpf=be.to_mpf, _work_prec=prec)
+        traj = Trajectory([], be.name, dps, compile_seconds, 0.0, _to_mpf=be.to_mpf, _work_prec=prec,
+                          _points=[(t, None, y)])
         ti = _time.perf_counter()
         steps = 0
         scaled = getattr(jet, "scaled", False)
@@ -343,10 +367,7 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
                 raise FlowBlowUp(f"{system.name or 'ODE'}: ||y||_inf = {mpmath.nstr(be.to_mpf(nrm), 5)} exceeds "
                                  f"{mpmath.nstr(bound, 3)} at t = {mpmath.nstr(be.to_mpf(t), 15)} "
                                  f"(largest: {_largest(program, y)}) after {steps} steps")
-            rep = report_many([t, err, *y])
-            traj.times.append(rep[0])
-            traj.step_errors.append(rep[1])
-            traj.states.append(rep[2:])
+            traj._points.append((t, err, y))
             traj.orders.append(K)
         traj.integrate_seconds = _time.perf_counter() - ti
     if until_converged and not traj.stopped:

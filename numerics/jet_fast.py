@@ -1,22 +1,22 @@
 r"""Fast Taylor backend: generated Python (see :mod:`numerics._codegen`) on gmpy2 ``mpfr``,
-and for polynomial fields the fixed-point jet of :mod:`numerics.jet_fixed`, whichever is faster.
+and for polynomial fields with many products the fixed-point jet of :mod:`numerics.jet_fixed`.
 
 Measured here (Python 3.11, gmpy2 2.3, 130 bits): a dot product ``fsum(map(mul, a, b))`` costs
 about 100-150 ns per term, against 220 ns for ``sum(map(mul, ...))`` on mpfr, 230 ns for NumPy
 object arrays of mpfr, 340 ns for python-flint ``arb`` and 2.6 us for mpmath ``mpf``; so the
 floating-point jet is plain generated code on mpfr, with every convolution one ``fsum``
 (correctly rounded once).  Integer mantissas (``mpz``) in NumPy ``einsum`` cost about the same
-per term (55-110 ns, noisy) but remove the per-node overhead of the generated code: they win on
-programs with many small nodes (deep linear nets: about 2x) and lose on small ones, so for
-polynomial fields :class:`_AutoJet` times both on the first steps of the actual flow and keeps
-the faster.  The generated function is cached per program hash; the constants per
-(hash, precision); the tables 1/k, k, c/(k+1) per order K.
+per term but remove the per-node overhead of the generated code: they win on programs with
+many products per node group (deep linear nets, diagonal nets from n = 10 on) and lose on
+small ones; :func:`prefers_fixed` decides from the program alone (deterministic, unlike a race
+timed on the first steps, so the digits of a run do not depend on the machine's load).  The
+generated function is cached per program hash; the constants per (hash, precision); the tables
+1/k, k, c/(k+1) per order K.
 """
 from __future__ import annotations
 
 import functools
 import operator
-import time
 
 import gmpy2
 import mpmath
@@ -121,49 +121,31 @@ class FastBackend(Backend):
         return mpfr_to_mpf(x)
 
     def compile(self, program: Program, prec: int):
-        """The mpfr code, or for polynomial fields whichever of it and the fixed-point jet
-        (:mod:`numerics.jet_fixed`) runs faster on the actual flow (:class:`_AutoJet`)."""
-        jet = _FastJet(program, prec)
-        if not jet_fixed.supports(program):
-            return jet
-        return _AutoJet(jet, jet_fixed.FixedJet(program, prec))
+        """The fixed-point jet (:mod:`numerics.jet_fixed`) for polynomial fields with enough
+        products per node group (:func:`prefers_fixed`), else the mpfr code.  The choice
+        depends on the program alone, so a flow's digits are reproducible run to run."""
+        if jet_fixed.supports(program):
+            fixed = jet_fixed.FixedJet(program, prec)
+            if prefers_fixed(fixed):
+                return fixed
+        return _FastJet(program, prec)
 
 
-class _AutoJet:
-    """Alternates two jets computing the same coefficients on the first calls of order > 2
-    (``TRIALS`` each), then keeps the faster one (timed on the real states, so the choice
-    reflects the flow's actual coefficient sizes).  Speaks the fixed jet's protocol: ``hint``
-    in, ``unit`` out (infinite for the floating-point jet)."""
+#: products per node group from which the fixed-point jet is used (see :func:`prefers_fixed`)
+FIXED_FROM = 6
 
-    scaled = True
-    TRIALS = 2
 
-    def __init__(self, floating, fixed):
-        self.cands = (floating, fixed)
-        self.times = ([], [])
-        self.chosen = None
-        self.unit = None
+def prefers_fixed(fixed: "jet_fixed.FixedJet") -> bool:
+    r"""Whether the fixed-point jet is expected to beat the mpfr code on its program.
 
-    def __call__(self, t0, y0, K, hint=None):
-        if self.chosen is not None or K <= 2:
-            i = 1 if self.chosen is self.cands[1] else 0
-            return self._run(i, t0, y0, K, hint)
-        i = 0 if len(self.times[0]) <= len(self.times[1]) else 1
-        start = time.perf_counter()
-        out = self._run(i, t0, y0, K, hint)
-        self.times[i].append(time.perf_counter() - start)
-        if min(map(len, self.times)) >= self.TRIALS:
-            self.chosen = self.cands[min((0, 1), key=lambda j: min(self.times[j]))]
-        return out
-
-    def _run(self, i, t0, y0, K, hint):
-        jet = self.cands[i]
-        if i:
-            out = jet(t0, y0, K, hint)
-            self.unit = jet.unit
-            return out
-        self.unit = mpfr("inf")
-        return jet(t0, y0, K)
+    Both cost about the same per multiply-add; the mpfr code pays a Python overhead per node
+    and order, the fixed-point jet one per *group* of nodes (level and kind) and order.  So the
+    fixed jet wins once the groups are well filled.  Measured here at K = 36, dps 30 and 60
+    (time fixed / mpfr): diagonal nets n = 2, 5: 2.6-3.4, 1.6; n = 10 (6.7 products per group):
+    0.95; n = 20, 50 and depth 3, 4: 0.75-0.83; linear nets 2x2x2 (4 per group): 1.1-1.3,
+    3x3x3x3, 4x4x4, 5x5x5: 0.58-0.8.  Hence the threshold :data:`FIXED_FROM` products (``mul``
+    and ``sq`` nodes) per group."""
+    return fixed.products >= FIXED_FROM * len(fixed.plan)
 
 
 class FixedBackend(FastBackend):

@@ -20,6 +20,10 @@ for products and squares, one gather/multiply/``add.reduceat`` for all linear no
 so the Python overhead is per group, not per node, and the cost is linear in the number of terms.
 Measured here: 55-110 ns per multiply-add (noisy machine), about an MPFR ``fsum`` dot product;
 the gain is the per-node overhead (deep linear nets about 2x faster; small nets slower).
+Large dense linear maps (the rows of :math:`X` and :math:`X^\top` in a least-squares flow with
+n in the hundreds) run as one exact integer matrix product per order instead: the coefficients
+times their common denominator are small integers, so the mantissas are split into limbs and
+multiplied on int64 (:func:`_block_apply`; 250 x 500 in 1.6 ms instead of 27 ms).
 
 The absolute precision :math:`2^{-P}` (``P`` = the working precision in bits) matches the
 integrator's error control, which is absolute below :math:`\|y\| = 1` and relative above.
@@ -27,6 +31,8 @@ Linear coefficients get extra fractional bits when they are small, so that each 
 significant bits.  Inputs and outputs are gmpy2 ``mpfr`` (the fast backend's native type).
 """
 from __future__ import annotations
+
+import math
 
 import gmpy2
 import mpmath
@@ -96,7 +102,16 @@ class FixedJet:
             if level[i]:
                 groups.setdefault((level[i], nodes[i].op), []).append(i)
         self.plan = []
+        self.products = sum(len(m) for (_, op), m in groups.items() if op in ("mul", "sq"))
+        blocks = []  # (level, step): dense blocks of linear nodes (rows of X), run in level order
+        for key in [k for k in groups if k[1] == "lin"]:
+            rest = []
+            blocks += [(key[0], _block_step(nodes, b, row, P)) for b in _dense_blocks(nodes, groups[key], rest)]
+            groups[key] = rest
+        groups = {k: m for k, m in groups.items() if m}
         for (lev, op), members in sorted(groups.items()):
+            while blocks and blocks[0][0] < lev:
+                self.plan.append(blocks.pop(0)[1])
             out = np.array([row[i] for i in members], dtype=np.intp)
             if op == "mul":
                 a = np.array([row[nodes[i].args[0]] for i in members], dtype=np.intp)
@@ -118,6 +133,7 @@ class FixedJet:
                 args = np.array([row[j] for i in members for j in nodes[i].args], dtype=np.intp)
                 starts = np.cumsum([0] + [len(nodes[i].args) for i in members[:-1]]).astype(np.intp)
                 self.plan.append(("lin", out, args, tc, starts, Q, c0))
+        self.plan += [step for _, step in blocks]
 
     def __call__(self, t0, y0, K, hint=None):
         P = self.P
@@ -150,6 +166,8 @@ class FixedJet:
                         m = S[a, k >> 1]
                         v = v + m * m
                     S[out, k] = v >> P
+                elif op == "block":
+                    S[out, k] = _block_apply(step, S[step[2], k], k)
                 else:
                     args, tc, starts, Q, c0 = step[2:]
                     v = np.add.reduceat(S[args, k] * tc, starts)
@@ -162,6 +180,94 @@ class FixedJet:
             else:
                 S[states, k + 1] = F // ((k + 1) << -s)
         return FixedSeries([S[r].tolist() for r in states], P, s)
+
+
+#: bits per limb are capped here; a block takes the limb path when at least MIN_LIMB bits fit
+MAX_LIMB, MIN_LIMB = 40, 8
+#: linear nodes of one level with at least this many rational terms may form a dense block
+BLOCK_FROM = 8
+#: ... when their terms fill at least this share of the (rows x union of arguments) matrix
+BLOCK_DENSITY = 0.5
+#: ... and the matrix has at least this many entries.  A block costs a fixed ~80 us per order
+#: (measured: 5x10 82 us vs 11 us as object terms; 25x50 162 vs 239 us; 100x200 0.59 vs 3.7 ms;
+#: 250x500 1.6 vs 27 ms)
+BLOCK_MIN_ENTRIES = 1000
+
+
+def _dense_blocks(nodes, members, rest) -> list:
+    """The long linear nodes of one level as one dense block when their terms fill most of the
+    matrix over the union of their arguments (the rows of :math:`r = Xw - y`, of
+    :math:`X^\top r`: a zero entry of X only drops a term); everything else goes to ``rest``."""
+    rows = [i for i in members if len(nodes[i].args) >= BLOCK_FROM
+            and all(c.is_Rational for c in nodes[i].coeffs)]
+    union = {j for i in rows for j in nodes[i].args}
+    terms = sum(len(nodes[i].args) for i in rows)
+    if len(rows) < 2 or terms < BLOCK_DENSITY * len(rows) * len(union) \
+            or len(rows) * len(union) < BLOCK_MIN_ENTRIES:
+        rest.extend(members)
+        return []
+    taken = set(rows)
+    rest.extend(i for i in members if i not in taken)
+    return [rows]
+
+
+def _block_step(nodes, block, row, P):
+    r"""Plan step of a dense block :math:`v = (N/d)\,a + c`: the integer matrix N (exact: the
+    coefficients times their common denominator d) and the limb width L for
+    :func:`_block_apply` (0: object-array product instead)."""
+    args = sorted({j for i in block for j in nodes[i].args})
+    col = {j: c for c, j in enumerate(args)}
+    den = math.lcm(*(int(c.q) for i in block for c in nodes[i].coeffs))
+    N = [[0] * len(args) for _ in block]
+    for r, i in enumerate(block):
+        for c, j in zip(nodes[i].coeffs, nodes[i].args):
+            N[r][col[j]] = int(c * den)
+    big = max(1, max(abs(x) for r in N for x in r)) * len(args)
+    limb = min(MAX_LIMB, 62 - big.bit_length())
+    if limb >= MIN_LIMB:
+        mat = np.array(N, dtype=np.int64)
+        rowsum = np.empty(len(block), dtype=object)
+        rowsum[:] = [mpz(sum(r)) for r in N]
+    else:
+        limb, rowsum = 0, None
+        mat = np.empty((len(block), len(args)), dtype=object)
+        mat[:] = [[mpz(x) for x in r] for r in N]
+    with gmpy2.context(gmpy2.get_context(), precision=P + 64):
+        c0 = np.empty(len(block), dtype=object)
+        c0[:] = [_mantissa(_as_mpfr(nodes[i].value, P + 64), P) for i in block]
+    return ("block", np.array([row[i] for i in block], dtype=np.intp),
+            np.array([row[j] for j in args], dtype=np.intp), mat, mpz(den), limb, rowsum, c0)
+
+
+def _block_apply(step, a, k: int):
+    r"""Order-k mantissas of a dense block: :math:`\lfloor N a / d
+floor` (+ c at order 0).
+
+    With limbs: :math:`a + 2^{B-1}` (made nonnegative) is split into L-bit limbs, the product
+    with N runs on int64 (no overflow: :math:`|N|\,2^L\,n < 2^{62}`, checked when the plan is
+    built), and the limbs are recombined exactly; the offset comes back out as
+    :math:`2^{B-1} \sum_j N_{ij}`.  Several times faster than object arrays for the rows of X,
+    whose entries are small integers over a common denominator."""
+    mat, den, limb, rowsum, c0 = step[3:]
+    if limb:
+        bits = max(int(x).bit_length() for x in a) + 2
+        nl = -(-bits // limb)
+        off = mpz(1) << (limb * nl - 1)
+        shifted = a + off
+        mask = (1 << limb) - 1
+        V = np.empty((len(a), nl), dtype=np.int64)
+        for j in range(nl):
+            V[:, j] = ((shifted >> (limb * j)) & mask).astype(np.int64)
+        R = (mat @ V).astype(object)
+        v = R[:, nl - 1]
+        for j in range(nl - 2, -1, -1):
+            v = (v << limb) + R[:, j]
+        v = v - off * rowsum
+    else:
+        v = mat.dot(a)
+    if den != 1:
+        v = v // den
+    return v + c0 if k == 0 else v
 
 
 class FixedSeries(list):

@@ -70,3 +70,21 @@ def test_check_exits_1_when_a_claim_fails(monkeypatch, capsys):
     monkeypatch.setattr(confirm_mod, "confirm", lambda *a, **k: [failing])
     assert main(["check", "shared-hidden-unit"]) == 1
     assert "FAILED m: law h" in capsys.readouterr().out
+
+
+def test_check_all_in_parallel_gives_the_serial_records(monkeypatch, capsys):
+    """``--jobs 2`` runs entries in separate processes; the records (residuals included: the
+    integrator is deterministic) are those of the serial run, in catalog order."""
+    import theory.catalog as catalog
+
+    few = {k: catalog.CATALOG[k] for k in ("shared-hidden-unit", "diagonal-quadratic")}
+    monkeypatch.setattr(catalog, "CATALOG", few)
+    docs = []
+    for jobs in ("1", "2"):
+        assert main(["check", "--all", "--no-regimes", "--json", "--jobs", jobs]) == 0
+        docs.append(json.loads(capsys.readouterr().out))
+    strip = [[{k: v for k, v in r.items() if k != "seconds"} for r in d["verdicts"]] for d in docs]
+    assert strip[0] == strip[1] and len(strip[0]) >= 4
+    assert [r["model"] for r in strip[0]][0] != [r["model"] for r in strip[0]][-1]
+    assert main(["check", "--all", "--jobs", "-1"]) == 2
+    assert "--jobs must be at least 1" in capsys.readouterr().err

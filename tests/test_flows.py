@@ -85,3 +85,17 @@ def test_singular_initialization_of_the_map_is_refused_when_constants_are_set():
     p = Parameterization("log", (u,), (sp.log(u**2),), (a,), constants=(a,))
     with pytest.raises(InvalidParameterization, match="singular point of log"):
         gradient_flow(p, [[1]], [1], values={"a": 0})
+
+
+def test_linear_rows_are_evaluated_exactly_at_the_initialization():
+    """The singularity check evaluates the m*n-term rows of r and g in integer arithmetic; the
+    values are SymPy's, and anything non-linear (or with an irrational value) goes to SymPy."""
+    from numerics.flows import _linear_value
+    a, b = sp.symbols("a b")
+    row = sp.Add(sp.Mul(sp.Rational(3, 8), a, evaluate=False), sp.Mul(sp.Rational(-5, 4), b, evaluate=False),
+                 b, sp.Rational(-1, 3), evaluate=False)
+    sub = {a: sp.Rational(2, 7), b: sp.Rational(-9, 10)}
+    assert _linear_value(row, sub) == row.xreplace(sub) == sp.Rational(3, 28) + sp.Rational(9, 40) - sp.Rational(1, 3)
+    assert _linear_value(row, {**sub, b: sp.Rational(-9, 11)}) != row.xreplace(sub)   # negative control
+    assert _linear_value(a * b, sub) is None
+    assert _linear_value(row, {a: sp.sqrt(2), b: sp.Integer(1)}) is None

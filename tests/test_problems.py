@@ -71,6 +71,21 @@ def test_exact_rank_against_sympy():
         assert exact_rank(X) == sp.Matrix(X).rank()
 
 
+def test_exact_rank_is_not_fooled_by_the_prime():
+    """The modular shortcut only certifies full rank; a matrix singular mod p is decided exactly."""
+    import numerics.problems as P
+    p = P._PRIME
+    assert exact_rank(((p, 0), (0, 1))) == 2                      # rank 1 mod p, 2 over QQ
+    assert exact_rank((("1/2", "1/3"), ("3/2", 1))) == 1          # rows proportional after scaling
+    flint = P._flint
+    try:  # the Fraction fallback agrees
+        P._flint = None
+        assert exact_rank(((p, 0), (0, 1))) == 2
+        assert exact_rank((("1/2", "1/3"), ("3/2", 1))) == 1
+    finally:
+        P._flint = flint
+
+
 def test_exact_number_reads_decimal_text_not_the_double():
     assert exact_number(0.1) == sp.Rational(1, 10)          # the double would be 3602879701896397/2**55
     assert exact_number(0.1) != sp.Rational(3602879701896397, 2**55)
