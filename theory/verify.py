@@ -10,13 +10,46 @@ A refutation names the identity that failed, the nonzero remainder and an exact 
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+
+import sympy as sp
+
+from . import cache
 from .claims import ConservedQuantity, LimitingRegularizer, MirrorPotential, Proof
 from .errors import IbcheckError
 from .parameterization import Parameterization
 
 
-def verify(p: Parameterization, claim, *, potential: MirrorPotential | None = None) -> Proof:
-    """Check ``claim`` about ``p`` symbolically; returns a :class:`~theory.claims.Proof`."""
+def verify(p: Parameterization, claim, *, potential: MirrorPotential | None = None,
+           use_cache: bool = True) -> Proof:
+    """Check ``claim`` about ``p`` symbolically; returns a :class:`~theory.claims.Proof`.
+
+    The proof is cached on disk (:mod:`theory.cache`) under the parameterization's fingerprint
+    and the claim's (and potential's) exact content, like derivations."""
+    key = f"verify-{p.fingerprint()}-{_content_hash(claim, potential)}"
+    if use_cache:
+        hit = cache.load(key)
+        if hit is not None:
+            return hit
+    proof = _verify(p, claim, potential)
+    if use_cache:
+        cache.store(key, proof)
+    return proof
+
+
+def _content_hash(*objs) -> str:
+    """A stable hash of dataclass records of SymPy expressions (field names and ``srepr``)."""
+    h = hashlib.sha256()
+    for obj in objs:
+        h.update(type(obj).__name__.encode())
+        for f in dataclasses.fields(obj) if dataclasses.is_dataclass(obj) else ():
+            v = getattr(obj, f.name)
+            h.update(f"{f.name}={sp.srepr(v) if isinstance(v, (sp.Basic, tuple)) else repr(v)};".encode())
+    return h.hexdigest()[:16]
+
+
+def _verify(p: Parameterization, claim, potential) -> Proof:
     if isinstance(claim, ConservedQuantity):
         from .laws import prove_law
         return prove_law(p, claim.expr, coordinate=claim.coordinate)
