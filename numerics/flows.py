@@ -142,6 +142,7 @@ def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | 
     Gint = tuple(sp.Symbol(f"_g{i}", real=True) for i in range(n))
     inter = [(Wint[i], q.outputs[i]) for i in range(n)]
     Xe = ye = None
+    rows: set = set()   # the rows of r and g (data times symbols): no time, no singularity
     if loss is None:
         if X is None or y is None:
             raise ProblemError("give least-squares data X, y or a loss expression")
@@ -155,15 +156,17 @@ def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | 
             raise ProblemError(f"{p.name}: X has {len(Xe)} rows but y has {len(ye)} entries")
         m = len(Xe)
         R = tuple(sp.Symbol(f"_r{j}", real=True) for j in range(m))
-        # r = Xw - y and g = X^T r as flat unevaluated sums: SymPy's automatic flattening of
-        # m*n terms costs ~100 us each and adds nothing (the terms are already canonical)
-        lin = lambda terms: sp.Add(*terms, evaluate=False) if len(terms) > 1 else (terms[0] if terms else sp.Integer(0))
-        term = lambda c, s: s if c == 1 else sp.Mul(c, s, evaluate=False)
-        inter += [(R[j], lin([term(Xe[j][i], Wint[i]) for i in range(n) if Xe[j][i] != 0] +
-                             ([-ye[j]] if ye[j] != 0 else [])))
+        # r = Xw - y and g = X^T r as flat sums built from their terms directly: SymPy's
+        # canonicalisation (even with evaluate=False) costs ~20-100 us a term and adds nothing,
+        # the terms (number * symbol) are already canonical
+        lin = lambda terms: sp.Add._from_args(terms) if len(terms) > 1 else (terms[0] if terms else sp.Integer(0))
+        term = lambda c, s: s if c == 1 else sp.Mul._from_args((c, s))
+        inter += [(R[j], lin([term(Xe[j][i], Wint[i]) for i in range(n) if Xe[j][i]] +
+                             ([-ye[j]] if ye[j] else [])))
                   for j in range(m)]
-        inter += [(Gint[i], lin([term(Xe[j][i], R[j]) for j in range(m) if Xe[j][i] != 0]))
+        inter += [(Gint[i], lin([term(Xe[j][i], R[j]) for j in range(m) if Xe[j][i]]))
                   for i in range(n)]
+        rows = set(R) | set(Gint)
     else:
         loss = sp.sympify(loss)
         extra = loss.free_symbols - set(wsyms)
@@ -190,7 +193,8 @@ def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | 
         xdot = [-sp.Add(*[M[k, l] * pullback[l] for l in range(D) if M[k, l] != 0]) for k in range(D)]
     mus = tuple(sp.Symbol(f"mu_{i + 1}", real=True) for i in range(n)) if duals else ()
     rhs = tuple(xdot) + tuple(-Gint[i] for i in range(n) if duals)
-    uses_time = any(TIME in e.free_symbols for _, e in inter) or any(TIME in sp.sympify(e).free_symbols for e in rhs)
+    uses_time = any(TIME in e.free_symbols for s, e in inter if s not in rows) or \
+        any(TIME in sp.sympify(e).free_symbols for e in rhs)
     system = ODESystem(states=tuple(q.params) + mus, rhs=rhs, intermediates=tuple(inter),
                        time=TIME if uses_time else None, name=q.name)
     y0 = tuple(q.init) + tuple(sp.Integer(0) for _ in mus)
