@@ -225,7 +225,7 @@ def _check_regular(q: Parameterization, system: ODESystem, y0: tuple) -> None:
 
 
 def _linear_value(e, sub: dict):
-    """The exact value of a sum of rational multiples of symbols whose values are rational
+    r"""The exact value of a sum of rational multiples of symbols whose values are rational
     (the rows of :math:`r = Xw - y`, :math:`g = X^\top r`), in integer arithmetic; None for
     anything else.  SymPy would rebuild and canonicalise the m*n-term sums, about 20 us a term."""
     terms = e.args if isinstance(e, sp.Add) else (e,)

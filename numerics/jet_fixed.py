@@ -195,7 +195,7 @@ BLOCK_MIN_ENTRIES = 1000
 
 
 def _dense_blocks(nodes, members, rest) -> list:
-    """The long linear nodes of one level as one dense block when their terms fill most of the
+    r"""The long linear nodes of one level as one dense block when their terms fill most of the
     matrix over the union of their arguments (the rows of :math:`r = Xw - y`, of
     :math:`X^\top r`: a zero entry of X only drops a term); everything else goes to ``rest``."""
     rows = [i for i in members if len(nodes[i].args) >= BLOCK_FROM
@@ -240,8 +240,7 @@ def _block_step(nodes, block, row, P):
 
 
 def _block_apply(step, a, k: int):
-    r"""Order-k mantissas of a dense block: :math:`\lfloor N a / d
-floor` (+ c at order 0).
+    r"""Order-k mantissas of a dense block: :math:`\lfloor N a / d \rfloor` (+ c at order 0).
 
     With limbs: :math:`a + 2^{B-1}` (made nonnegative) is split into L-bit limbs, the product
     with N runs on int64 (no overflow: :math:`|N|\,2^L\,n < 2^{62}`, checked when the plan is

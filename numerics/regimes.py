@@ -194,7 +194,7 @@ def check_potential_limit(claim: LimitingRegularizer, pot: MirrorPotential, *, m
                           values: dict | None = None, scales: Sequence | None = None, dps: int = 30,
                           shrink: float = 0.5, symbolic: str = "") -> Verdict:
     r"""The stated limit of the potential, numerically: the defect
-    :math:`e(lpha) = \max_w |	ext{factor}(lpha)(R_lpha(w) - R_lpha(0)) - 	ext{leading}(w)|`
+    :math:`e(\alpha) = \max_w |\text{factor}(\alpha)(R_\alpha(w) - R_\alpha(0)) - \text{leading}(w)|`
     over sample points must decrease along scales approaching the limit point and end below
     ``shrink`` times its first value (a wrong factor or leading term leaves it bounded away from 0)."""
     t0 = time.perf_counter()
