@@ -33,6 +33,15 @@ def test_template_counts(out, params, laws, backend):
     assert c.laws == laws and c.lie_dimension == len(params) - laws
 
 
+@pytest.mark.parametrize("backend", ["flint", "sympy"] if flint_available() else ["sympy"])
+def test_rational_coefficients_take_the_rational_conversion(backend):
+    # 1/3 u^2 - 1/2 v^2 cannot be built over ZZ: the fmpq route scales it; same count as u^2 - v^2
+    c = lie_count(_template(sp.Rational(1, 3) * u**2 - v**2 / 2), backend=backend)
+    assert (c.laws, c.lie_dimension) == (1, 1)
+    # negative control: a rational coefficient on a one-parameter template leaves no law
+    assert lie_count(_template(sp.Rational(2, 7) * u**2, (u,)), backend=backend).laws == 0
+
+
 def test_product_pm_template_three_laws():
     c = lie_count(CATALOG["diagonal-product-pm"].parameterization())
     assert (c.dimension, c.laws, c.per_coordinate) == (4, 3, True)
@@ -175,8 +184,8 @@ def test_bench_nets_match_known_count_large(widths):
 
 
 @pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
-def test_deep_algebra_needs_larger_jets():
-    # four bracket layers: the jets start at one layer and are redone with larger degree
+def test_deep_algebra_extends_the_jets():
+    # four bracket layers: the lazy jets of the lower layers are extended as each layer is kept
     c = lie_count(linear_net((2, 3, 3, 3, 1)), backend="flint", points=2)
     assert (c.laws, c.bracket_depth) == (18, 4) and c.laws == known_law_count((2, 3, 3, 3, 1))
     # negative control: a single generator (one output) needs no bracket at all
@@ -184,34 +193,104 @@ def test_deep_algebra_needs_larger_jets():
 
 
 @pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
-@pytest.mark.parametrize("widths", [(2, 2, 2), (3, 2, 2), (2, 2, 2, 1), (1, 3, 3, 1)])
+def test_five_bracket_layers_without_restart():
+    # depth 5 used to restart the jets with T = 8 (minutes); the lazy jets need no guess
+    t0 = time.process_time()
+    c = lie_count(linear_net((2, 5, 5, 1)))
+    assert (c.laws, c.bracket_depth) == (known_law_count((2, 5, 5, 1)), 5)
+    assert time.process_time() - t0 < 10.0
+
+
+@pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
+@pytest.mark.parametrize("widths", [(2, 2, 2), (3, 2, 2), (2, 2, 2, 1), (1, 3, 3, 1), (2, 3, 3, 1)])
 def test_flint_jets_agree_with_sympy_engine(widths):
     p = linear_net(widths)
     a, b = lie_count(p, backend="flint"), lie_count(p, backend="sympy")
     assert (a.laws, a.bracket_depth) == (b.laws, b.bracket_depth)
 
 
+def _taylor_parts(field, xs, x0, upto):
+    """Exact homogeneous Taylor parts (dict monomial -> coefficient per component) at x0."""
+    d = sp.symbols(f"d0:{len(xs)}")
+    shifted = [sp.Poly(sp.expand(e.xreplace({x: x0[i] + d[i] for i, x in enumerate(xs)})), *d)
+               for e in field]
+    return [[{m: int(c) for m, c in P.terms() if sum(m) == p and c != 0} for P in shifted]
+            for p in range(upto + 1)]
+
+
+def _jet_parts(jet, D, upto):
+    out = []
+    for p in range(upto + 1):
+        comps = [{} for _ in range(D)]
+        for m, c in zip(jet.part(p).monoms(), jet.part(p).coeffs()):
+            comps[m[D + 1]][tuple(m[:D])] = int(c)
+        out.append(comps)
+    return out
+
+
 @pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
-def test_jet_bracket_is_the_taylor_polynomial_of_the_bracket():
-    from theory.lie import _flint_generators, _jet_bracket, _JetGrowth
+def test_lazy_jet_parts_are_the_taylor_parts_of_the_bracket():
+    from theory._lie_jets import generator_jets, jet_bracket
+    from theory.lie import _flint_generators
     p = linear_net((2, 2, 2, 1))
     xs, D = p.params, len(p.params)
     x0 = [random.Random(5).randint(-7, 7) for _ in xs]
     gens, outs = _flint_generators(xs, list(p.outputs), None)
-    st = _JetGrowth(gens, x0, 2)                       # generators known to degree 3
+    jets = generator_jets(gens, x0)
     # the two ways of shifting the generators (components, or the output then d/d delta) agree
-    assert [g.P for g in _JetGrowth(gens, x0, 2, outs).gens] == [g.P for g in st.gens]
-    jet = _jet_bracket(st.gens[0], _jet_bracket(st.gens[0], st.gens[1]))  # degree 1
+    assert [[g.part(q) for q in range(4)] for g in generator_jets(gens, x0, outs)] == \
+        [[g.part(q) for q in range(4)] for g in jets]
+    inner = jet_bracket(jets[0], jets[1])
+    jet = jet_bracket(jets[0], inner)
     J = sp.Matrix(list(p.outputs)).jacobian(sp.Matrix(xs))
     v = [J[i, :].T for i in range(J.rows)]
-    # the generators are integer-scaled by the engine; here they have integer coefficients
-    exact = sp.Matrix(bracket(v[0], bracket(v[0], v[1], xs), xs))
+    exact = bracket(v[0], bracket(v[0], v[1], xs), xs)
     pt = dict(zip(xs, x0))
-    val, jac = jet.low()
-    assert list(val) == list(exact.xreplace(pt))
-    assert jac.tolist() == exact.jacobian(sp.Matrix(xs)).xreplace(pt).tolist()
-    # negative control: the opposite bracket convention gives the opposite value
-    assert list(val) != list((-exact).xreplace(pt))
+    val, jac = jet.low()                    # matrix route (parts 0, 1)
+    assert list(val) == list(sp.Matrix(exact).xreplace(pt))
+    assert jac.tolist() == sp.Matrix(exact).jacobian(sp.Matrix(xs)).xreplace(pt).tolist()
+    # polynomial route: parts 0..2 of the outer bracket (part 2 asks the inner one for part 3)
+    assert _jet_parts(jet, D, 2) == _taylor_parts(exact, xs, x0, 2)
+    assert _jet_parts(inner, D, 3) == _taylor_parts(bracket(v[0], v[1], xs), xs, x0, 3)
+    # negative controls: the opposite convention, and the inner bracket's parts, differ
+    assert list(val) != list((-sp.Matrix(exact)).xreplace(pt))
+    assert _jet_parts(jet, D, 2) != _taylor_parts(bracket(v[0], v[1], xs), xs, x0, 2)
+
+
+@pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
+@pytest.mark.parametrize("density", [0.05, 0.9])
+def test_dense_reads_every_entry(density):
+    # both the sparse (one-variable map) and the dense (offset fill) readers, including an entry
+    # equal to -offset, which makes the fill lose a term: the term count must catch it
+    import flint
+    from theory._lie_jets import _OFFSET, _context, _dense, _mono
+    D = 6
+    rng = random.Random(2)
+    J = [[rng.randint(-50, 50) if rng.random() < density else 0 for _ in range(D)]
+         for _ in range(D)]
+    J[1][2] = -_OFFSET
+    P = _context(D).from_dict({_mono(D, j, i): J[i][j] for i in range(D) for j in range(D)
+                               if J[i][j]})
+    assert _dense(P, D, True) == flint.fmpz_mat(J)
+    assert _dense(P, D, True) != flint.fmpz_mat(J).transpose()  # negative control: (i, j) order
+    v = [rng.randint(-9, 9) for _ in range(D)]
+    P0 = _context(D).from_dict({_mono(D, None, i): x for i, x in enumerate(v) if x})
+    assert _dense(P0, D, False).entries() == v
+    if density > 0.5:  # negative control: a non-homogeneous polynomial is refused, not misread
+        with pytest.raises(ValueError, match="homogeneous"):
+            _dense(P + P0, D, True)
+
+
+def test_select_certifies_a_hidden_pivot_against_a_basis():
+    # rank-2 basis in QQ^4; the first candidate is in its span, the second differs from the span
+    # only by P e_4 (zero mod the prime), the third is genuinely new
+    b1, b2 = [1, 2, 0, 3], [0, 1, 1, 1]
+    inside = [2 * x - 5 * y for x, y in zip(b1, b2)]
+    hidden = [x + y for x, y in zip(b1, b2)]
+    hidden[3] += _PRIME
+    assert _select([b1, b2], [inside, hidden, [0, 0, 1, 0]]) == [1, 2]
+    # negative control: without the multiple of the prime the candidate is rejected
+    assert _select([b1, b2], [inside, [x + y for x, y in zip(b1, b2)]]) == []
 
 
 def test_polynomial_fallback_without_flint(monkeypatch):

@@ -16,12 +16,15 @@ How it is computed (exactly; never a floating-point rank):
   the *exact rational* rank of the kept fields at one of the sample points;
 * a bracket *at a point* only needs finitely many derivatives of the fields there. Polynomial
   fields (python-flint engine) are stored as their Taylor **jets** at each integer sample point
-  :math:`x_0`, polynomials in :math:`\delta = x - x_0` truncated at a degree: if the growth is
-  allowed ``T`` layers, the generators are kept to degree ``T + 1`` and a field of layer ``k``
-  to degree ``T + 1 - k`` (a bracket of jets known to degree s + 1 is known to degree s); layer
-  ``T`` only needs value and Jacobian (matrix products, :func:`_low_bracket`), and the candidates
-  of layer ``T + 1`` only values: :math:`[v_a, Y](x_0) = J_Y v_a - J_{v_a} Y`. If layer
-  ``T + 1`` still adds a field, the growth is redone with ``2T`` (adaptive truncation);
+  :math:`x_0`: the homogeneous parts, in :math:`\delta = x - x_0`, of their Taylor polynomials
+  (:mod:`theory._lie_jets`). The generators' jets are exact; a kept bracket is a *lazy* jet that
+  computes a part only when asked (the degree-p part of :math:`[A, Y]` needs Y's parts up to
+  p + 1), so nothing is truncated in advance and nothing is redone when the algebra is deeper
+  than expected: bracketing layer k asks layer k - 1 for one more part, and so on down. The
+  candidates of a layer only need values, :math:`[v_a, Y](x_0) = J_Y v_a - J_{v_a} Y`, and
+  Jacobians come from matrix products, :math:`J_{[A,Y]} = D^2Y[a] - D^2A[y] + J_Y J_A - J_A J_Y`
+  (a bracket of two generators whose own Jacobian is never needed only forms :math:`J_Y G`,
+  G the generator values: D x D x n products instead of D x D x D);
 * the other engines (SymPy ring fallback without python-flint; SymPy expressions for
   non-polynomial fields) bracket symbolically and evaluate candidates the same way;
 * discarding is sound generically: a field that is in the span of the kept ones on an open set
@@ -32,7 +35,9 @@ How it is computed (exactly; never a floating-point rank):
 Engines: polynomial fields use python-flint jets (``fmpz_mpoly``) when available, or SymPy's
 ``ring(..., QQ)`` otherwise (symbolic brackets, same growth); any other field (logs, roots,
 negative powers) uses SymPy expressions evaluated exactly at rational points. Exact ranks over
-QQ use a modular selection certified exactly (see :func:`_select`).
+QQ use a modular selection certified exactly (see :func:`_select`: the kept columns are
+independent because a minor is nonzero mod p; every rejected column is proved to lie in their
+span by one exact product with an integer basis of the left null space).
 """
 from __future__ import annotations
 
@@ -49,6 +54,7 @@ from .parameterization import Parameterization
 
 try:  # python-flint is optional: a SymPy path does the same, slower
     import flint as _flint
+    from ._lie_jets import generator_jets, jet_bracket
 except ImportError:  # pragma: no cover - exercised only without python-flint
     _flint = None
 
@@ -226,8 +232,9 @@ def _select(basis: list, cands: list) -> list:
     ``basis`` must already be independent. QQ columns (with python-flint): pivots are chosen
     modulo a 61-bit prime, which can only *under*-estimate the rank; independence of the chosen
     columns is then certain (a minor nonzero mod p is nonzero), and every rejected candidate is
-    certified to lie in the span by an exact rational solve + exact residual check (a failure
-    adds the candidate and repeats). Other domains: exact rref via DomainMatrix.
+    certified to lie in the span by one exact solve and one exact product with all the columns
+    (:func:`_outside_span_all`; a failure adds the candidate and repeats). Other domains: exact
+    rref via DomainMatrix.
     """
     if not cands:
         return []
@@ -274,17 +281,48 @@ def _pivots_mod(M) -> list:
 def _select_flint(basis, cands) -> list:
     D = len(cands[0])
     nb = len(basis)
-    picked = [j - nb for j in _pivots_mod(_qmat(list(basis) + list(cands), D)) if j >= nb]
+    M = _qmat(list(basis) + list(cands), D)  # built once: every certificate is a product with M
+    picked = [j - nb for j in _pivots_mod(M) if j >= nb]
     while True:
         K = list(basis) + [cands[j] for j in picked]
-        taken = set(picked)
-        rest = [j for j in range(len(cands)) if j not in taken]
-        if not rest or len(K) == D:
+        if len(K) == D or len(picked) == len(cands):
             return sorted(picked)
-        bad = _outside_span(K, [cands[j] for j in rest], D)
+        taken = set(picked)
+        bad = [j - nb for j in _outside_span_all(K, M, D) if j >= nb and j - nb not in taken]
         if not bad:
             return sorted(picked)
-        picked.append(rest[bad[0]])  # certified independent: its exact residual is nonzero
+        picked.append(bad[0])  # certified independent: its exact residual is nonzero
+
+
+def _outside_span_all(K, M, D) -> list:
+    r"""Indices of the columns of M that are not in span(K), decided exactly (K independent).
+
+    With rows R where the r x r minor :math:`K_R` is nonzero mod p (hence nonzero) and the other
+    rows S, :math:`X = K_S K_R^{-1} = N/d` (one exact solve); the rows of
+    :math:`L = [\,N \mid -d\,I\,]` (columns R then S) span the left null space of K, so a column
+    c is in span(K) iff :math:`L c = 0`: one exact product :math:`L M` decides every column."""
+    r = len(K)
+    if r == 0:
+        return [c for c, col in enumerate(M.transpose().tolist()) if any(x != 0 for x in col)]
+    rows = _pivots_mod(_qmat(K, D).transpose())
+    if len(rows) < r:  # p divides every r x r minor: decide by exact rref instead
+        cols = M.transpose().tolist()
+        return _outside_span(K, cols, D)
+    rset = set(rows)
+    others = [i for i in range(D) if i not in rset]
+    KR = _qmat([[col[i] for i in rows] for col in K], r)              # r x r
+    KS = _qmat([[col[i] for i in others] for col in K], len(others))  # (D-r) x r
+    N, d = KR.transpose().solve(KS.transpose()).numer_denom()         # X^T = N / d, r x (D-r)
+    NT = N.transpose().tolist()
+    L = [[0] * D for _ in others]
+    for s, i in enumerate(others):
+        for t, j in enumerate(rows):
+            L[s][j] = NT[s][t]
+        L[s][i] = -d
+    Res = _flint.fmpz_mat(L) * M
+    if isinstance(Res, _flint.fmpz_mat) and Res.is_zero():
+        return []
+    return [c for c, col in enumerate(Res.transpose().tolist()) if any(x != 0 for x in col)]
 
 
 def _outside_span(K, C, D) -> list:
@@ -292,7 +330,8 @@ def _outside_span(K, C, D) -> list:
 
     With rows R where the r x r minor :math:`K_R` is nonzero mod p (hence nonzero) and the other
     rows S, a column c is in the span iff :math:`c_S = K_S K_R^{-1} c_R`; :math:`X = K_S K_R^{-1}`
-    comes from one exact solve with D - r right-hand sides.
+    comes from one exact solve with D - r right-hand sides. Integer columns stay in ZZ:
+    with :math:`X^\top = N / d` (``numer_denom``) the test is :math:`N^\top c_R = d\,c_S`.
     """
     r = len(K)
     rows = _pivots_mod(_qmat(K, D).transpose())
@@ -300,14 +339,20 @@ def _outside_span(K, C, D) -> list:
         return _select_domain(K, C)
     rset = set(rows)
     others = [i for i in range(D) if i not in rset]
-    KR = _qmat([[col[i] for i in rows] for col in K], r)            # r x r
+    KR = _qmat([[col[i] for i in rows] for col in K], r)              # r x r
     KS = _qmat([[col[i] for i in others] for col in K], len(others))  # (D-r) x r
-    XT = KR.transpose().solve(KS.transpose())                        # X^T, r x (D-r)
+    XT = KR.transpose().solve(KS.transpose())                          # X^T, r x (D-r)
     CR = _qmat([[col[i] for i in rows] for col in C], r)
     CS = _qmat([[col[i] for i in others] for col in C], len(others))
-    Res = XT.transpose() * _flint.fmpq_mat(CR) - _flint.fmpq_mat(CS)
-    if Res == _flint.fmpq_mat(len(others), len(C)):
-        return []
+    if isinstance(CR, _flint.fmpz_mat) and isinstance(CS, _flint.fmpz_mat):
+        N, d = XT.numer_denom()
+        Res = N.transpose() * CR - CS * d
+        if Res.is_zero():
+            return []
+    else:
+        Res = XT.transpose() * _flint.fmpq_mat(CR) - _flint.fmpq_mat(CS)
+        if Res == _flint.fmpq_mat(len(others), len(C)):
+            return []
     ent = Res.transpose().tolist()
     return [c for c in range(len(C)) if any(x != 0 for x in ent[c])]
 
@@ -408,7 +453,31 @@ def _flint_generators(params, outputs, metric):
     D = len(params)
     qctx = _flint.fmpq_mpoly_ctx.get(tuple(f"x{i}" for i in range(D)), "degrevlex")
     zctx = _flint.fmpz_mpoly_ctx.get(tuple(f"x{i}" for i in range(D)), "degrevlex")
-    xs = qctx.gens()
+    try:  # integer coefficients (the usual case): build in ZZ directly, no conversion pass
+        return _generators_in(zctx, zctx, params, outputs, metric)
+    except _NotIntegral:
+        return _generators_in(qctx, zctx, params, outputs, metric)
+
+
+class _NotIntegral(Exception):
+    pass
+
+
+def _integral(zctx, polys):
+    """The fmpq polys times the lcm of their denominators, as fmpz polys."""
+    den = 1
+    for c in polys:
+        for q in c.coeffs():
+            den = den * int(q.q) // math.gcd(den, int(q.q))
+    return [zctx.from_dict({m: int(q * den) for m, q in c.to_dict().items()}) for c in polys]
+
+
+def _generators_in(ctx, zctx, params, outputs, metric):
+    """_flint_generators converting in ``ctx``: if it is the fmpz context ``zctx``, a
+    non-integer coefficient raises _NotIntegral; an fmpq one is scaled to zctx by _integral."""
+    D = len(params)
+    zint = ctx is zctx
+    xs = ctx.gens()
     sym = {s: xs[i] for i, s in enumerate(params)}
     cache: dict = {}
 
@@ -417,14 +486,18 @@ def _flint_generators(params, outputs, metric):
             return cache[e]
         if e.is_Symbol:
             r = sym[e]
+        elif e.is_Integer:
+            r = ctx.constant(int(e))
         elif e.is_Rational:
-            r = qctx.constant(_flint.fmpq(int(e.p), int(e.q)))
+            if zint:
+                raise _NotIntegral
+            r = ctx.constant(_flint.fmpq(int(e.p), int(e.q)))
         elif e.is_Add:
-            r = qctx.constant(0)
+            r = ctx.constant(0)
             for a in e.args:
                 r = r + conv(a)
         elif e.is_Mul:
-            r = qctx.constant(1)
+            r = ctx.constant(1)
             for a in e.args:
                 r = r * conv(a)
         elif e.is_Pow and e.exp.is_Integer and e.exp >= 0:
@@ -435,12 +508,7 @@ def _flint_generators(params, outputs, metric):
         return r
 
     def integral(polys):
-        """The fmpq polys times the lcm of their denominators, as fmpz polys."""
-        den = 1
-        for c in polys:
-            for q in c.coeffs():
-                den = den * int(q.q) // math.gcd(den, int(q.q))
-        return [zctx.from_dict({m: int(q * den) for m, q in c.to_dict().items()}) for c in polys]
+        return polys if zint else _integral(zctx, polys)
 
     zout = [integral([conv(_as_poly_expr(e, params))])[0] for e in outputs]
     zmet = None
@@ -461,256 +529,68 @@ def _flint_generators(params, outputs, metric):
     return gens, (zout if zmet is None else None)
 
 
-class _Jet:
-    r"""A vector field's Taylor polynomial at a point :math:`x_0`, known to degree ``s`` in
-    :math:`\delta = x - x_0`, packed in one ``fmpz_mpoly`` in :math:`(\delta, t, E)`:
-    :math:`\hat Y = \sum_i Y_i(x_0 + t\delta) E^i` truncated at :math:`t^{s+1}` (``t`` counts the
-    degree in :math:`\delta`, so truncation is one exact division by a monomial)."""
-
-    __slots__ = ("P", "s", "ctx", "D", "_comps", "_dP", "_low", "_cut", "_parts", "_vars")
-
-    def __init__(self, P, s, ctx, D, comps=None):
-        self.P, self.s, self.ctx, self.D = P, s, ctx, D
-        self._comps = comps
-        self._dP: dict = {}
-        self._low = None
-        self._cut: dict = {}
-        self._parts: dict = {}
-        self._vars = None
-
-    def depends(self, j) -> bool:
-        """Whether the jet involves delta_j."""
-        if self._vars is None:
-            self._vars = self.P.degrees()
-        return bool(self._vars[j])
-
-    def _poly(self, key):
-        kind, j = key
-        return self.comps()[j] if kind == "c" else self.dP(j)
-
-    def cut(self, key, k):
-        """Component j (key ("c", j)) or d/d delta_j of the packed jet (("d", j)) with terms of
-        t-degree <= k (cached)."""
-        if k >= self.s:  # t-degrees never exceed s (see comps / dP)
-            return self._poly(key)
-        ck = (key, k)
-        if ck not in self._cut:
-            t = self.ctx.gens()[self.D]
-            self._cut[ck] = self._poly(key) % t ** (k + 1)
-        return self._cut[ck]
-
-    def parts(self, key, s):
-        """[(p, part of degree p)] of the polynomial named by ``key`` for p = 0..s, nonzero
-        parts only (the t-degree of a ("d", j) part is p + 1)."""
-        pk = (key, s)
-        if pk not in self._parts:
-            off = 1 if key[0] == "d" else 0
-            t = self.ctx.gens()[self.D]
-            poly = self._poly(key)
-            out, prev = [], self.ctx.constant(0)
-            for p in range(s + 1):
-                cur = poly % t ** (p + off + 1)
-                part = cur - prev
-                if not part.is_zero():
-                    out.append((p, part))
-                prev = cur
-            self._parts[pk] = out
-        return self._parts[pk]
-
-    def comps(self):
-        r"""Components :math:`Y_i`, split off the packed polynomial by exact monomial divisions
-        (:math:`\hat Y = L + E^m H`, L = :math:`\hat Y \bmod E^m`, recursively halving)."""
-        if self._comps is None:
-            E = self.ctx.gens()[self.D + 1]
-            zero = self.ctx.constant(0)
-            out = [zero] * self.D
-
-            def split(poly, lo, hi):
-                if poly.is_zero():
-                    return
-                if hi - lo == 1:
-                    out[lo] = poly
-                    return
-                mid = (lo + hi) // 2
-                low = poly % E ** (mid - lo)
-                split(low, lo, mid)
-                split((poly - low) // E ** (mid - lo), mid, hi)
-
-            split(self.P, 0, self.D)
-            self._comps = out
-        return self._comps
-
-    def dP(self, j):
-        r""":math:`\partial_{\delta_j}\hat Y` (its t-degree exceeds its degree by one)."""
-        if j not in self._dP:
-            self._dP[j] = self.P.derivative(j)
-        return self._dP[j]
-
-    def hess(self, c):
-        r"""Hessian-vector product :math:`D^2Y(x_0)[c]` (D x D fmpz_mat): the Jacobian at x0 of
-        :math:`\sum_j c_j \partial_j Y` (needs degree >= 2)."""
-        t = self.ctx.gens()[self.D]
-        acc = self.ctx.constant(0)
-        for j, cj in enumerate(c):
-            if cj and self.depends(j):
-                acc += int(cj) * self.cut(("d", j), 2)
-        return _Jet(acc // t, 1, self.ctx, self.D).low()[1]
-
-    def low(self):
-        """(value at x0 as a list of D ints, Jacobian at x0 as fmpz_mat): the degree <= 1
-        part mapped to one variable z (delta_j -> z^(j+1), E -> z^(D+1)), whose exponent
-        (D+1) i + j + 1 indexes the entry; the value sits at exponent (D+1) i."""
-        if self._low is None:
-            D = self.D
-            g = self.ctx.gens()
-            low = self.P % g[D] ** 2
-            zc = _flint.fmpz_mpoly_ctx.get(("z",), "lex")
-            z = zc.gens()[0]
-            u = low.compose(*[z ** (j + 1) for j in range(D)], zc.constant(1), z ** (D + 1), ctx=zc)
-            flat = [0] * ((D + 1) * D)
-            for (e,), c in zip(u.monoms(), u.coeffs()):
-                flat[e] = c
-            val = flat[0::D + 1]
-            jac = [flat[(D + 1) * i + 1:(D + 1) * (i + 1)] for i in range(D)]
-            self._low = ([int(x) for x in val], _flint.fmpz_mat(jac))
-        return self._low
-
-
 class _JetEngine:
-    """Polynomial fields with python-flint: Taylor jets at the sample points (see _Jet)."""
+    """Polynomial fields with python-flint: lazy Taylor jets at the sample points (_lie_jets)."""
 
     def __init__(self, params, outputs, metric):
         self.gens_x, self.outs_x = _flint_generators(params, outputs, metric)
 
     def grow(self, params, points, rng):
-        """Same contract as :func:`_grow`; the jets' degree is raised until it suffices."""
+        """Same contract as :func:`_grow`."""
         pts = [{s: _draw(s, rng, integer=True) for s in params} for _ in range(points)]
         xs = [[int(pt[s]) for s in params] for pt in pts]
-        T = 1
-        while True:
-            res = _grow_jets(self.gens_x, xs, T, self.outs_x)
-            if res is not None:
-                dims, depth = res
-                return len(params), max(dims), tuple(pts), dims, depth
-            T *= 2
+        dims, depth = _grow_jets(self.gens_x, xs, self.outs_x)
+        return len(params), max(dims), tuple(pts), dims, depth
 
 
-def _jet_bracket(A: _Jet, Y: _Jet) -> _Jet:
-    r""":math:`[A, Y] = DY\,A - DA\,Y` as a jet of degree ``s = Y.s - 1`` (``A.s >= Y.s``): a
-    bracket of jets known to degree s + 1 is known to degree s. Products are graded: each
-    homogeneous part of A (small, cached) meets Y truncated to the complementary degree, so no
-    term beyond degree s is ever formed."""
-    s = Y.s - 1
-    ctx, D = Y.ctx, Y.D
-    t = ctx.gens()[D]
-    acc = ctx.constant(0)
-    Ac = A.comps()
-    Yc = Y.comps()
-    for j in range(D):
-        if not Ac[j].is_zero() and Y.depends(j):
-            for p, Ap in A.parts(("c", j), s):
-                acc += Ap * Y.cut(("d", j), s - p + 1)   # dY: t-degree = degree + 1
-        if not Yc[j].is_zero() and A.depends(j):
-            for p, dAp in A.parts(("d", j), s):
-                acc -= Y.cut(("c", j), s - p) * dAp
-    return _Jet(acc // t, s, ctx, D)
+def _candidate_values(JA, G, newest, pairs, D):
+    r"""Values at one point of the candidates :math:`[v_a, Y] = J_Y v_a - J_{v_a} Y` for the
+    ``pairs`` (a, y): ``G`` = generator values (D x n), ``JA`` = their Jacobians (fmpz_mat
+    each), ``newest`` = jets of the newest layer (only values and :math:`J_Y G` are used)."""
+    Yv = _flint.fmpz_mat([list(r) for r in zip(*[Y.value() for Y in newest])])  # D x m
+    need_a = sorted({a for a, _ in pairs})
+    need_y = sorted({y for _, y in pairs})
+    T2 = {a: (JA[a] * Yv).transpose().tolist() for a in need_a}      # a -> y -> J_a Y (D)
+    T1 = {y: newest[y].jac_times(G).transpose().tolist() for y in need_y}  # y -> a -> J_Y v_a
+    return [[x - z for x, z in zip(T1[y][a], T2[a][y])] for a, y in pairs]
 
 
-def _low_bracket(A: _Jet, Y: _Jet) -> "_LowJet":
-    r"""Value and Jacobian at :math:`x_0` of :math:`[A, Y]` (A, Y known to degree >= 2), by
-    matrix products only: :math:`[A,Y] = J_Y a - J_A y` and
-    :math:`J_{[A,Y]} = D^2Y[a] + J_Y J_A - D^2A[y] - J_A J_Y` (a, y the values at x0)."""
-    (va, Ja), (vy, Jy) = A.low(), Y.low()
-    ca = _flint.fmpz_mat([[x] for x in va])
-    cy = _flint.fmpz_mat([[x] for x in vy])
-    val = [int(x[0]) for x in (Jy * ca - Ja * cy).tolist()]
-    return _LowJet(val, Y.hess(va) + Jy * Ja - A.hess(vy) - Ja * Jy)
-
-
-class _LowJet:
-    """A field known only to degree 1 at x0: (value, Jacobian)."""
-
-    __slots__ = ("_low",)
-
-    def __init__(self, val, jac):
-        self._low = (val, jac)
-
-    def low(self):
-        return self._low
-
-
-class _JetGrowth:
-    r"""Jets at one integer point of the generators, truncated at degree ``T + 1``: enough for
-    ``T`` bracket layers (layer k is known to degree T + 1 - k) plus the values of layer T + 1."""
-
-    def __init__(self, gens_x, x0, T, outs_x=None):
-        D = self.D = len(x0)
-        ctx = self.ctx = _flint.fmpz_mpoly_ctx.get(
-            tuple(f"d{i}" for i in range(D)) + ("t", "E"), "degrevlex")
-        g = ctx.gens()
-        t, E = g[D], g[D + 1]
-        shift = [x0[j] + t * g[j] for j in range(D)]
-        tt = t ** (T + 2)
-        self.gens = []
-        for n, comps in enumerate(gens_x):
-            if outs_x is not None:  # no metric: shift the output once, then differentiate
-                Gs = outs_x[n].compose(*shift, ctx=ctx)  # d/d delta_j G(x0 + t delta) = t dG_j
-                sc = [(Gs.derivative(j) // t) % tt if not c.is_zero() else ctx.constant(0)
-                      for j, c in enumerate(comps)]
-            else:
-                sc = [c.compose(*shift, ctx=ctx) % tt if not c.is_zero() else ctx.constant(0)
-                      for c in comps]
-            P = ctx.constant(0)
-            for i, c in enumerate(sc):
-                if not c.is_zero():
-                    P += c * E**i
-            self.gens.append(_Jet(P, T + 1, ctx, D, sc))
-
-
-def _grow_jets(gens_x, pts, T, outs_x=None):
-    """Grow Lie(V) with jets truncated for T layers at the integer points ``pts``.
-    Returns (lie_dims, depth) or None when layer T + 1 still adds fields (T too small)."""
+def _grow_jets(gens_x, pts, outs_x=None):
+    """Grow Lie(V) with lazy jets at the integer points ``pts``: layer by layer, candidates
+    [v_a, Y] (v_a a kept generator, Y in the newest layer) are evaluated from values and
+    Jacobians, and a kept candidate becomes a lazy bracket jet (its higher parts, and those of
+    the layers below it, are computed only when a later layer needs them).
+    Returns (lie_dims per point, number of layers that added fields)."""
     D = len(pts[0])
     P = len(pts)
-    st = [_JetGrowth(gens_x, x0, T, outs_x) for x0 in pts]
-    vals = [[g.low()[0] for g in s.gens] for s in st]
+    jets = [generator_jets(gens_x, x0, outs_x) for x0 in pts]
+    vals = [[g.value() for g in js] for js in jets]
     keep = _select_union([[] for _ in range(P)], vals)
-    gens = [[s.gens[i] for i in keep] for s in st]           # per point: kept generator jets
+    gens = [[js[i] for i in keep] for js in jets]               # per point: kept generator jets
     bases = [[vals[k][i] for i in keep] for k in range(P)]
     n = len(keep)
     if n == 0:
         return (0,) * P, 0
     G = [_flint.fmpz_mat([list(r) for r in zip(*bases[k])]) for k in range(P)]  # D x n
-    JA = [_flint.fmpz_mat([row for g in gens[k] for row in g.low()[1].tolist()]) for k in range(P)]
+    JA = [[g.jacobian() for g in gens[k]] for k in range(P)]                      # n x (D x D)
     newest = [list(g) for g in gens]
     depth = 0
     first = True
-    for layer in range(1, _MAX_LAYERS + 1):
+    for _layer in range(_MAX_LAYERS):
         if all(len(b) == D for b in bases) or not newest[0]:
             break
         m = len(newest[0])
         pairs = [(a, y) for a in range(n) for y in range(m) if not (first and y <= a)]
         if not pairs:
             break
-        cand = []
-        for k in range(P):
-            lows = [Y.low() for Y in newest[k]]
-            Yv = _flint.fmpz_mat([list(r) for r in zip(*[v for v, _ in lows])])  # D x m
-            T2 = (JA[k] * Yv).tolist()                                            # nD x m
-            T1 = [(J * G[k]).tolist() for _, J in lows]                           # m x (D x n)
-            cand.append([[T1[y][i][a] - T2[a * D + i][y] for i in range(D)] for a, y in pairs])
+        cand = [_candidate_values(JA[k], G[k], newest[k], pairs, D) for k in range(P)]
         chosen = _select_union(bases, cand)
         if not chosen:
             break
         depth += 1
         for k in range(P):
             bases[k] = bases[k] + [cand[k][c] for c in chosen]
-        if all(len(b) == D for b in bases):
-            break
-        if layer > T:
-            return None  # the new fields' Jacobians are beyond the jets' degree
-        make = _low_bracket if layer == T else _jet_bracket  # layer T: degree 1 suffices
-        newest = [[make(gens[k][pairs[c][0]], newest[k][pairs[c][1]]) for c in chosen]
+        newest = [[jet_bracket(gens[k][pairs[c][0]], newest[k][pairs[c][1]]) for c in chosen]
                   for k in range(P)]
         first = False
     return tuple(_rank(b, D) for b in bases), depth
