@@ -132,19 +132,19 @@ class FastBackend(Backend):
 
 
 #: products per node group from which the fixed-point jet is used (see :func:`prefers_fixed`)
-FIXED_FROM = 6
+FIXED_FROM = 12
 
 
 def prefers_fixed(fixed: "jet_fixed.FixedJet") -> bool:
     r"""Whether the fixed-point jet is expected to beat the mpfr code on its program.
 
     Both cost about the same per multiply-add; the mpfr code pays a Python overhead per node
-    and order, the fixed-point jet one per *group* of nodes (level and kind) and order.  So the
-    fixed jet wins once the groups are well filled.  Measured here at K = 36, dps 30 and 60
-    (time fixed / mpfr): diagonal nets n = 2, 5: 2.6-3.4, 1.6; n = 10 (6.7 products per group):
-    0.95; n = 20, 50 and depth 3, 4: 0.75-0.83; linear nets 2x2x2 (4 per group): 1.1-1.3,
-    3x3x3x3, 4x4x4, 5x5x5: 0.58-0.8.  Hence the threshold :data:`FIXED_FROM` products (``mul``
-    and ``sq`` nodes) per group."""
+    and order, the fixed-point jet one per *group* of nodes (level and kind) and order, plus a
+    recomputation when the step outgrows its unit.  So the fixed jet wins once the groups are
+    well filled.  Measured on whole flows (T = 20, dps 30; time fixed / mpfr, medians of 4
+    interleaved runs), against products per group: diagonal n = 5 (2.5): 1.8; linear 2x2x2 (4):
+    1.2; diagonal n = 10 (6.7): 1.2; depth 3, n = 10 (8.6): 1.15; depth 4, n = 10 (10): 0.86;
+    diagonal n = 20 (13): 0.95; linear 3x3x3x3 (37): 0.70.  Hence :data:`FIXED_FROM`."""
     return fixed.products >= FIXED_FROM * len(fixed.plan)
 
 
