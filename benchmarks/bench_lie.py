@@ -1,8 +1,13 @@
 """Time theory.lie.lie_count on deep linear nets (widths 1..5, depth 2..4).
 
-Usage: python3 benchmarks/bench_lie.py [--backend auto|sympy] [--points N] [--quick]
+Usage: python3 benchmarks/bench_lie.py [--backend auto|sympy] [--points N] [--quick | --worst]
 Prints architecture, D, laws, known (catalog formula), bracket layers, wall-clock and CPU seconds
 (CPU time is the robust figure on a shared machine), and the maxima.
+
+NARROW (in the default grid with the flint engine) are nets with a narrow end, which need 4-5
+bracket layers: the slowest found with widths <= 5 and depth <= 4. ``--worst`` runs only the
+search they were picked from: a x h1 x h2 x h3 x b for a, b in 1..5 and hidden widths 4 and 5
+(150 nets).
 """
 from __future__ import annotations
 
@@ -19,7 +24,13 @@ from theory.lie import lie_count  # noqa: E402
 GRID = ([(d,) * (L + 1) for L in (2, 3, 4) for d in (2, 3, 4, 5)]
         + [(2, 3, 2, 2), (1, 5, 1), (3, 5, 2), (2, 4, 3, 5), (5, 2, 4, 1), (4, 3, 5, 2, 3),
            (1, 3, 3, 1), (1, 4, 4, 4, 1), (2, 5, 5, 2), (3, 1, 3), (2, 3, 3, 3, 1)])
+# the slowest nets of the --worst search (its depth-5 ones: 1.4-3.5 s cpu) and two others
+NARROW = [(2, 4, 4, 4, 1), (3, 5, 5, 5, 1), (2, 5, 5, 4, 1), (2, 5, 5, 5, 1), (1, 5, 5, 5, 2),
+          (2, 4, 5, 5, 1), (2, 4, 5, 4, 1), (1, 4, 5, 4, 2), (2, 5, 4, 5, 1), (1, 5, 5, 5, 3),
+          (2, 5, 5, 1), (2, 5, 5, 5, 2)]
 QUICK = [w for w in GRID if len(w) * max(w) <= 16]
+WORST = [(a, *h, b) for h in [(5, 5, 5), (4, 4, 4), (5, 4, 5), (4, 5, 4), (5, 5, 4), (4, 5, 5)]
+         for a in range(1, 6) for b in range(1, 6)]
 
 
 def main(argv=None):
@@ -27,22 +38,28 @@ def main(argv=None):
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--points", type=int, default=3)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--worst", action="store_true", help="the narrow-end search (150 nets)")
     args = ap.parse_args(argv)
-    grid = QUICK if args.quick else GRID
+    grid = QUICK if args.quick else WORST if args.worst else GRID + (
+        NARROW if args.backend in ("auto", "flint") else [])  # (SymPy engines: minutes each)
     print(f"{'architecture':<18}{'D':>5}{'laws':>6}{'known':>7}{'depth':>7}{'seconds':>10}{'cpu':>8}")
     worst = worst_cpu = 0.0
     bad = 0
+    slowest = None
     for w in grid:
         p = linear_net(w)
         t0, c0 = time.perf_counter(), time.process_time()
         c = lie_count(p, points=args.points, backend=args.backend)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        if dc > worst_cpu:
+            slowest = w
         worst, worst_cpu = max(worst, dt), max(worst_cpu, dc)
         flag = "" if c.laws == known_law_count(w) else "  MISMATCH"
         bad += bool(flag)
         print(f"{'x'.join(map(str, w)):<18}{c.dimension:>5}{c.laws:>6}{known_law_count(w):>7}"
               f"{c.bracket_depth:>7}{dt:>10.3f}{dc:>8.3f}{flag}")
-    print(f"max time: {worst:.3f} s wall, {worst_cpu:.3f} s cpu; {bad} mismatches "
+    print(f"max time: {worst:.3f} s wall, {worst_cpu:.3f} s cpu (slowest by cpu: "
+          f"{'x'.join(map(str, slowest))}); {bad} mismatches "
           f"(backend={args.backend}, points={args.points})")
 
 

@@ -7,23 +7,41 @@ polynomial in :math:`\delta = x - x_0`, each packed in one ``fmpz_mpoly`` in :ma
            \hat Y^{(p)} = \sum_i Y^{(p)}_i(\delta)\, E^i
 
 (``t`` is only used to split the shifted generators by degree). The degree-``p`` part of a
-bracket :math:`[A, Y] = DY\,A - DA\,Y` needs the parts of ``Y`` up to ``p + 1``:
+bracket :math:`[A, Y] = DY\,A - DA\,Y` is
 
 .. math::  [A, Y]^{(p)} = \sum_{q=0}^{p} \sum_j \Big( A^{(q)}_j\, \partial_j \hat Y^{(p-q+1)}
            - Y^{(p-q)}_j\, \partial_j \hat A^{(q+1)} \Big),
 
-so a bracket jet is *lazy*: it remembers its operands and computes a part when asked, asking its
-operands for the parts it needs. Nothing is fixed in advance (no truncation degree ``T`` to guess
-and no restart when the algebra is deeper than guessed): when the growth brackets layer ``k``, the
-parts each earlier layer must supply are computed then, once. Value and Jacobian at :math:`x_0`
-(parts 0 and 1) of a bracket come from matrix products (:meth:`_Jet.low`), which only need the
-operands' parts up to 2. All arithmetic is exact over the integers.
+so a bracket jet is *lazy*: it remembers its operands and computes a part when asked. Nothing is
+fixed in advance (no truncation degree to guess, no restart when the algebra is deeper than
+guessed). Value and Jacobian at :math:`x_0` (parts 0 and 1) come from matrix products,
+:math:`[A,Y](x_0) = J_Y a - J_A y` and :math:`J_{[A,Y]} = D^2Y[a] - D^2A[y] + J_Y J_A - J_A J_Y`
+(a, y the values).
+
+**Directional jets.** Only the two top terms need an operand part of degree p + 1, and they meet
+a constant: :math:`\sum_j a_j \partial_j \hat Y^{(p+1)} = (\partial_a Y)^{(p)}` (likewise
+:math:`D^2Y[a] = J_{\partial_a Y}`). Derivatives along constant vectors commute with the bracket
+(Leibniz), so for :math:`C = (c_1, \dots, c_m)`
+
+.. math::  \partial_C [A, W] = \sum_{S \subseteq C} [\partial_S A, \partial_{C \setminus S} W],
+
+and :math:`\partial_C Y` is again a lazy jet (:class:`_DirJet`) whose value and Jacobian come
+from the same matrix formulas applied to these pairs, the Hessians :math:`D^2 Z[x]` being
+Jacobians of directional jets one level down. A generator's directional jets are exact
+(its parts contracted). So the growth never forms a part above 1 of a bracket: depth k costs
+directional jets of up to k directions on the layers below (one node per (jet, multiset of
+directions), cached; a direction repeated r times is split in :math:`\binom{r}{s}` ways) instead
+of parts of degree k, whose size grows like :math:`D^{k}`. All arithmetic is exact over the
+integers.
 """
 from __future__ import annotations
 
+import itertools
+import math
+
 import flint as _flint
 
-__all__ = ["_Jet", "generator_jets", "jet_bracket"]
+__all__ = ["_Jet", "_DirJet", "generator_jets", "jet_bracket"]
 
 
 def _tree_sum(polys, zero):
@@ -49,7 +67,7 @@ class _Jet:
     exact) or a *bracket* ``src = (A, Y)`` whose parts are computed on demand (cached)."""
 
     __slots__ = ("ctx", "D", "_parts", "_complete", "src", "_comps", "_dparts", "_vars", "_val",
-                 "_jac", "_sec", "_jv", "_zero")
+                 "_jac", "_sec", "_jv", "_zero", "_dirs")
 
     def __init__(self, ctx, D, parts=None, src=None):
         self.ctx, self.D, self.src = ctx, D, src
@@ -59,6 +77,7 @@ class _Jet:
         self._comps: dict = {}
         self._dparts: dict = {}
         self._vars: dict = {}
+        self._dirs: dict = {}  # sorted directions (int tuples) -> directional jet (see _dir)
         self._val = self._jac = self._sec = self._jv = None
 
     # -- parts ------------------------------------------------------------------------------
@@ -161,23 +180,156 @@ class _Jet:
         return self.jacobian() * V
 
     def _second(self):
-        r""":math:`D^2Y[a] - D^2A[y]` of a bracket: one degree-1 polynomial, read off once."""
+        r""":math:`D^2Y[a] - D^2A[y]` of a bracket. A generator's Hessian is contracted from its
+        exact part 2; a bracket's is the Jacobian of its directional jet,
+        :math:`D^2Y[a] = J_{\partial_a Y}` (:class:`_DirJet`), which never forms Y's part 2."""
         if self._sec is None:
             A, Y = self.src
-            terms = Y._hess_terms(A.value(), 1) + A._hess_terms(Y.value(), -1)
-            self._sec = _linear_matrix(_tree_sum(terms, self._zero), self.D)
+            self._sec = _hessians([(Y, A.value(), 1), (A, Y.value(), -1)], self.D)
         return self._sec
+
+    def directional(self, c):
+        r"""The jet of :math:`\partial_c Y = \sum_j c_j \partial_j Y` (c a constant integer
+        vector); see :meth:`_dir`."""
+        return self._dir((tuple(int(x) for x in c),))
+
+    def _dir(self, C):
+        r"""The jet of :math:`\partial_{c_1} \cdots \partial_{c_m} Y` for the directions
+        ``C`` (a tuple of int tuples; the derivatives commute, so it is cached per sorted C):
+        a generator's is exact (its parts contracted once), any other a lazy :class:`_DirJet`."""
+        if not C:
+            return self
+        C = tuple(sorted(C))
+        if C not in self._dirs:
+            if self._complete:
+                inner = self._dir(C[:-1])
+                parts = [_contract(inner, p + 1, C[-1]) for p in range(len(inner._parts) - 1)]
+                self._dirs[C] = _Jet(self.ctx, self.D, parts=parts)
+            else:
+                self._dirs[C] = _DirJet(self, C)
+        return self._dirs[C]
+
+    def _cheap(self, p) -> bool:
+        """Whether part p is at hand: exact, cached, or a value/Jacobian (matrix products)."""
+        return self._complete or p < len(self._parts) or p <= 1
 
     def low(self):
         """(value at x0 as D ints, Jacobian at x0 as fmpz_mat)."""
         return self.value(), self.jacobian()
 
-    def _hess_terms(self, c, sign):
-        r"""The terms :math:`\pm c_j \partial_j \hat Y^{(2)}` whose sum is :math:`\pm D^2Y[c]`."""
-        if self.part(2).is_zero():
-            return []
-        return [sign * int(cj) * self.dpart(2, j) for j, cj in enumerate(c)
-                if cj and self.involves(2, j)]
+
+class _DirJet(_Jet):
+    r"""Lazy jet of :math:`\partial_C Y = \partial_{c_1} \cdots \partial_{c_m} Y` for constant
+    integer vectors :math:`c_i` (``src = (Y, C)``, Y a bracket :math:`[A, W]`, C sorted).
+
+    Value and Jacobian (parts 0, 1; all the growth asks for) come from matrices:
+    :math:`J_{\partial_{C'} Y}\, c_m` (:math:`C' = C \setminus c_m`), and :meth:`jacobian` by the
+    Leibniz rule. A higher part is a contraction of :math:`(\partial_{C'} Y)^{(p+1)}` when that
+    is at hand, else the Leibniz rule on parts (constant directions commute with the bracket):
+
+    .. math::  (\partial_C [A, W])^{(p)} = \sum_{S \subseteq C}
+               [\partial_S A, \partial_{C \setminus S} W]^{(p)},
+
+    whose top terms :func:`_bracket_part` turns into directional jets again."""
+
+    __slots__ = ()
+
+    def __init__(self, Y, C):
+        super().__init__(Y.ctx, Y.D, src=(Y, C))
+
+    def part(self, p):
+        while len(self._parts) <= p:
+            q = len(self._parts)
+            self._parts.append(self._low_part(q) if q <= 1 else self._dir_part(q))
+        return self._parts[p]
+
+    def _dir_part(self, p):
+        Y, C = self.src
+        inner = Y._dir(C[:-1])
+        if inner._cheap(p + 1):
+            return _contract(inner, p + 1, C[-1])
+        return _tree_sum([k * _bracket_part(X, Z, p) for k, X, Z in self._leibniz()], self._zero)
+
+    def _leibniz(self):
+        r"""The terms :math:`(k, \partial_S A, \partial_{C \setminus S} W)` of the Leibniz rule,
+        S over the sub-multisets of C (a direction repeated r times in C is split in
+        :math:`\binom{r}{s}` ways, so k is the product of these binomials)."""
+        (A, W), C = self.src[0].src, self.src[1]
+        dirs = sorted(set(C))
+        counts = [C.count(c) for c in dirs]
+        out = []
+        for split in itertools.product(*[range(r + 1) for r in counts]):
+            k, S, R = 1, [], []
+            for c, r, s in zip(dirs, counts, split):
+                k *= math.comb(r, s)
+                S += [c] * s
+                R += [c] * (r - s)
+            out.append((k, A._dir(tuple(S)), W._dir(tuple(R))))
+        return out
+
+    def value(self):
+        r"""Value at :math:`x_0`: :math:`J_{\partial_{C'} Y}\, c_m` (C' = C without its last)."""
+        if self._val is None:
+            Y, C = self.src
+            c = _flint.fmpz_mat(self.D, 1, list(C[-1]))
+            self._val = [int(x) for x in Y._dir(C[:-1]).jac_times(c).entries()]
+        return self._val
+
+    def jacobian(self):
+        r"""Jacobian at :math:`x_0`, by the Leibniz rule and the bracket's matrix formula:
+        :math:`\sum k\,(D^2Z[x] - D^2X[z] + J_Z J_X - J_X J_Z)` over the terms (k, X, Z) of
+        :meth:`_leibniz` (x, z the values); the Hessians are again directional jets (or, for a
+        generator's derivative X, contractions of its exact part 2)."""
+        if self._jac is None:
+            J = _flint.fmpz_mat(self.D, self.D)
+            hess = []
+            for k, X, Z in self._leibniz():
+                if X._complete and all(P.is_zero() for P in X._parts):
+                    continue  # a derivative of the generator beyond its degree
+                Jx = X.jacobian()
+                if not Jx.is_zero():  # (a generator's derivative of top order is constant)
+                    Jz = Z.jacobian()
+                    P = Jz * Jx - Jx * Jz
+                    J += P if k == 1 else k * P
+                hess += [(Z, X.value(), k), (X, Z.value(), -k)]
+            self._jac = J + _hessians(hess, self.D)
+        return self._jac
+
+    def jac_times(self, V):
+        return self.jacobian() * V
+
+    def _dir(self, C):
+        Y, C0 = self.src
+        return Y._dir(C0 + tuple(C))
+
+
+def _hessians(terms, D):
+    r""":math:`\sum k\, D^2Y[c]` at :math:`x_0` (D x D fmpz_mat) over ``terms`` (Y, c, k).
+    Where Y's part 2 is at hand (a generator's, or cached) :math:`D^2Y[c]` is its contraction,
+    else the Jacobian of the directional jet :math:`\partial_c Y` (never Y's part 2)."""
+    polys, M = [], _flint.fmpz_mat(D, D)
+    for Y, c, k in terms:
+        if not any(c):
+            continue
+        if Y._complete or len(Y._parts) > 2:
+            P = _contract(Y, 2, c)
+            if not P.is_zero():
+                polys.append(k * P)
+        else:
+            H = Y.directional(c).jacobian()
+            M += H if k == 1 else (-H if k == -1 else k * H)
+    if polys:  # one matrix read for all the exact contractions (reading dominated)
+        M += _linear_matrix(_tree_sum(polys, polys[0] - polys[0]), D)
+    return M
+
+
+def _contract(Y, q, c):
+    r""":math:`\sum_j c_j \partial_{\delta_j} \hat Y^{(q)}` (= part q - 1 of
+    :math:`\partial_c Y`), exact."""
+    if Y.part(q).is_zero():
+        return Y._zero
+    return _tree_sum([int(cj) * Y.dpart(q, j) for j, cj in enumerate(c)
+                      if cj and Y.involves(q, j)], Y._zero)
 
 
 def _mono(D, j, i):
@@ -282,16 +434,27 @@ def _linear_matrix(P1, D):
 
 def _bracket_part(A: _Jet, Y: _Jet, p: int):
     r"""The degree-p part of :math:`[A, Y]` (formula in the module docstring): products of a
-    small component of one operand with a derivative of the other's packed part."""
+    small component of one operand with a derivative of the other's packed part.
+
+    The two top terms meet only a constant, :math:`\sum_j a_j \partial_j \hat Y^{(p+1)} =
+    (\partial_a Y)^{(p)}` and :math:`\sum_j y_j \partial_j \hat A^{(p+1)} = (\partial_y A)^{(p)}`
+    (a, y the values at :math:`x_0`): unless that part p + 1 is at hand they are taken from
+    directional jets, so no operand part above p is formed."""
     terms = []
     D = Y.D
     for q in range(p + 1):
         m = p - q + 1  # Y part whose derivative meets A^{(q)}
-        if not A.part(q).is_zero() and not Y.part(m).is_zero():
+        if q == 0 and p >= 1 and not Y._cheap(m):
+            if any(A.value()):
+                terms.append(Y.directional(A.value()).part(p))
+        elif not A.part(q).is_zero() and not Y.part(m).is_zero():
             Aq = A.comps(q)
             terms += [Aq[j] * Y.dpart(m, j) for j in range(D)
                       if not Aq[j].is_zero() and Y.involves(m, j)]
-        if not Y.part(p - q).is_zero() and not A.part(q + 1).is_zero():
+        if q == p and p >= 1 and not A._cheap(q + 1):
+            if any(Y.value()):
+                terms.append(-A.directional(Y.value()).part(p))
+        elif not Y.part(p - q).is_zero() and not A.part(q + 1).is_zero():
             Yc = Y.comps(p - q)
             terms += [-(Yc[j] * A.dpart(q + 1, j)) for j in range(D)
                       if not Yc[j].is_zero() and A.involves(q + 1, j)]

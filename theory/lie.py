@@ -17,14 +17,17 @@ How it is computed (exactly; never a floating-point rank):
 * a bracket *at a point* only needs finitely many derivatives of the fields there. Polynomial
   fields (python-flint engine) are stored as their Taylor **jets** at each integer sample point
   :math:`x_0`: the homogeneous parts, in :math:`\delta = x - x_0`, of their Taylor polynomials
-  (:mod:`theory._lie_jets`). The generators' jets are exact; a kept bracket is a *lazy* jet that
-  computes a part only when asked (the degree-p part of :math:`[A, Y]` needs Y's parts up to
-  p + 1), so nothing is truncated in advance and nothing is redone when the algebra is deeper
-  than expected: bracketing layer k asks layer k - 1 for one more part, and so on down. The
-  candidates of a layer only need values, :math:`[v_a, Y](x_0) = J_Y v_a - J_{v_a} Y`, and
-  Jacobians come from matrix products, :math:`J_{[A,Y]} = D^2Y[a] - D^2A[y] + J_Y J_A - J_A J_Y`
-  (a bracket of two generators whose own Jacobian is never needed only forms :math:`J_Y G`,
-  G the generator values: D x D x n products instead of D x D x D);
+  (:mod:`theory._lie_jets`). The generators' jets are exact; a kept bracket is a *lazy* jet.
+  The candidates of a layer only need values, :math:`[v_a, Y](x_0) = J_Y v_a - J_{v_a} Y`, and
+  Jacobians come from matrix products, :math:`J_{[A,Y]} = D^2Y[a] - D^2A[y] + J_Y J_A - J_A J_Y`.
+  The Hessian term is the Jacobian of a *directional jet*, :math:`D^2Y[a] = J_{\partial_a Y}`,
+  and derivatives along constant vectors pass through brackets by the Leibniz rule,
+  :math:`\partial_C [A, W] = \sum_{S \subseteq C} [\partial_S A, \partial_{C\setminus S} W]`:
+  so depth k needs directional jets of up to k directions of the lower layers (values and
+  Jacobians only), never a Taylor part of degree k (whose size grows like :math:`D^k`);
+  nothing is truncated in advance and nothing is redone when the algebra is deeper than
+  expected. (A bracket of two generators whose own Jacobian is never needed only forms
+  :math:`J_Y G`, G the generator values: D x D x n products instead of D x D x D);
 * the other engines (SymPy ring fallback without python-flint; SymPy expressions for
   non-polynomial fields) bracket symbolically and evaluate candidates the same way;
 * discarding is sound generically: a field that is in the span of the kept ones on an open set
@@ -558,8 +561,8 @@ def _candidate_values(JA, G, newest, pairs, D):
 def _grow_jets(gens_x, pts, outs_x=None):
     """Grow Lie(V) with lazy jets at the integer points ``pts``: layer by layer, candidates
     [v_a, Y] (v_a a kept generator, Y in the newest layer) are evaluated from values and
-    Jacobians, and a kept candidate becomes a lazy bracket jet (its higher parts, and those of
-    the layers below it, are computed only when a later layer needs them).
+    Jacobians, and a kept candidate becomes a lazy bracket jet (the Jacobians a later layer
+    needs come from directional jets of the layers below it, computed then, once).
     Returns (lie_dims per point, number of layers that added fields)."""
     D = len(pts[0])
     P = len(pts)
