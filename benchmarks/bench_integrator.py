@@ -18,6 +18,7 @@ Then two sweeps: the cost of one Taylor step vs n (hand-built diagonal nets, n =
 
     python3 benchmarks/bench_integrator.py --quick
     python3 benchmarks/bench_integrator.py            # full: n = 10, 20, 50 at 30 and 60 digits
+    python3 benchmarks/bench_integrator.py --only "n=50 dps=60" --no-heyoka --odefun-cap 300
 """
 from __future__ import annotations
 
@@ -191,6 +192,8 @@ def digits(a, b, dps):
 def case(name, system, y0, T, dps, reference=False, odefun_cap=0):
     """One benchmark flow: ibcheck (fast path) vs heyoka at ibcheck's working precision (the
     same arithmetic: the headline ratio) and at the bare ``dps`` digits, vs mpmath.odefun."""
+    if ARGS.only and not any(k in f"{name} dps={dps}" for k in ARGS.only):
+        return
     c = decompose(system).count()
     heys = []
     if hy is not None and not ARGS.no_heyoka:
@@ -314,6 +317,9 @@ def main():
     ap.add_argument("--no-heyoka", action="store_true")
     ap.add_argument("--odefun-cap", type=int, default=120, help="seconds allowed to mpmath.odefun")
     ap.add_argument("--max-n", type=int, default=1000, help="largest n of the cost-vs-n sweep")
+    ap.add_argument("--only", action="append", default=[],
+                    help="run only the flows whose 'name dps=D' contains this (repeatable); "
+                         "no sweeps")
     ARGS = ap.parse_args()
     if ARGS.quick:
         ARGS.repeat = min(ARGS.repeat, 1)
@@ -333,6 +339,8 @@ def main():
     for dps in dpss:
         case("diag u^3-v^3 n=10", s3, y3, T, dps, odefun_cap=ARGS.odefun_cap)
         case("deep linear 3x3x3x3", sl, yl, T, dps, odefun_cap=ARGS.odefun_cap)
+    if ARGS.only:
+        return
     sizes = (10, 50) if ARGS.quick else tuple(n for n in (10, 20, 50, 100, 200, 500, 1000) if n <= ARGS.max_n)
     sweep_n(sizes)
     sweep_digits()
