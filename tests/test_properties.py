@@ -37,7 +37,9 @@ def _moves(runs) -> list:
 
 
 def _at_rest(runs) -> bool:
-    return max(_moves(runs)) <= mpmath.mpf(10) ** (-runs.dps)
+    """No parameter moves by more than 10^5 times the identity tolerance 10^(5 - dps): the
+    perturbation of a negative control would then be too small to be told from rounding."""
+    return max(_moves(runs)) <= mpmath.mpf(10) ** (10 - runs.dps)
 
 
 def _perturbed_law(h: ConservedQuantity, p, runs):
