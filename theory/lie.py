@@ -28,6 +28,15 @@ How it is computed (exactly; never a floating-point rank):
   nothing is truncated in advance and nothing is redone when the algebra is deeper than
   expected. (A bracket of two generators whose own Jacobian is never needed only forms
   :math:`J_Y G`, G the generator values: D x D x n products instead of D x D x D);
+* the default engine for polynomial fields runs the same recursion on values and Jacobians
+  held by their **residues** modulo a few primes of about 24 bits, in float64 arrays, with every
+  sample point and prime in one batch (:mod:`theory._lie_modular`): matrix products are exact
+  BLAS products, a generator's derivatives are sparse contractions of its monomials, and each
+  value and Jacobian carries a proven bound on its entries (row sums for matrices). A
+  candidate's value is rebuilt exactly by the Chinese remainder theorem when its bound fits the
+  product of the primes; otherwise the growth reruns with more primes. The rank selection
+  below sees the same exact integers as with the ``fmpz`` jets (``backend="flint"``, the
+  reference the tests compare it with);
 * the other engines (SymPy ring fallback without python-flint; SymPy expressions for
   non-polynomial fields) bracket symbolically and evaluate candidates the same way;
 * discarding is sound generically: a field that is in the span of the kept ones on an open set
@@ -35,8 +44,10 @@ How it is computed (exactly; never a floating-point rank):
 * the generic rank is the maximum over several random points (``points``); a candidate is kept
   if it raises the exact rank at any of them.
 
-Engines: polynomial fields use python-flint jets (``fmpz_mpoly``) when available, or SymPy's
-``ring(..., QQ)`` otherwise (symbolic brackets, same growth); any other field (logs, roots,
+Engines: polynomial fields use the multi-modular engine (``"modular"``, the default; python-flint
+reads the polynomials and certifies ranks) or the exact ``fmpz_mpoly`` jets (``"flint"``) when
+python-flint is available, or SymPy's ``ring(..., QQ)`` otherwise (symbolic brackets, same
+growth); any other field (logs, roots,
 negative powers) uses SymPy expressions evaluated exactly at rational points. Exact ranks over
 QQ use a modular selection certified exactly (see :func:`_select`: the kept columns are
 independent because a minor is nonzero mod p; every rejected column is proved to lie in their
@@ -48,6 +59,7 @@ import math
 import random
 from typing import Sequence
 
+import numpy as np
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
@@ -57,6 +69,7 @@ from .parameterization import Parameterization
 
 try:  # python-flint is optional: a SymPy path does the same, slower
     import flint as _flint
+    from . import _lie_modular as _modular
     from ._lie_jets import generator_jets, jet_bracket
 except ImportError:  # pragma: no cover - exercised only without python-flint
     _flint = None
@@ -65,6 +78,9 @@ except ImportError:  # pragma: no cover - exercised only without python-flint
 _PRIME = 2**61 - 1
 #: at most this many bracket layers (the algebra is finite-dimensional: <= D layers add anything)
 _MAX_LAYERS = 64
+#: primes the modular engine starts with (about 24 bits each at D = 65: 119 bits, enough for
+#: every net of widths <= 5 and depth <= 4; more are added when a bound asks for them)
+_MODULAR_PRIMES = 5
 
 
 # =============================================================================================
@@ -77,16 +93,18 @@ def lie_count(p: Parameterization, *, points: int = 3, seed: int = 0, template: 
     ``template``: for a separable model (``p.coordinate`` set) ``None``/``True`` counts on the
     template coordinate (:math:`D_c` parameters, one output; ``per_coordinate=True``), ``False``
     counts the whole model. ``points`` random exact points are used (generic rank = the maximum);
-    free constants (init scale, rates) get generic random rational values. ``backend``: ``"auto"``,
-    ``"flint"``, ``"sympy"`` (polynomial engine on SymPy rings) or ``"generic"`` (SymPy
-    expressions; used automatically for non-polynomial fields).
+    free constants (init scale, rates) get generic random rational values. ``backend``: ``"auto"``
+    (= ``"modular"`` for polynomial fields with python-flint), ``"modular"`` (residues, exact by
+    CRT), ``"flint"`` (``fmpz`` jets), ``"sympy"`` (polynomial engine on SymPy rings) or
+    ``"generic"`` (SymPy expressions; used automatically for non-polynomial fields).
     """
     if points < 1:
         raise IbcheckError(f"lie_count needs at least one point, got points={points}")
-    if backend not in ("auto", "flint", "sympy", "generic"):
-        raise IbcheckError(f"unknown backend {backend!r}; use 'auto', 'flint', 'sympy' or 'generic'")
-    if backend == "flint" and _flint is None:
-        raise IbcheckError("backend='flint' needs python-flint, which is not installed")
+    if backend not in ("auto", "modular", "flint", "sympy", "generic"):
+        raise IbcheckError(f"unknown backend {backend!r}; use 'auto', 'modular', 'flint', 'sympy' "
+                           "or 'generic'")
+    if backend in ("modular", "flint") and _flint is None:
+        raise IbcheckError(f"backend={backend!r} needs python-flint, which is not installed")
     params, outputs, metric, constants, per_coord = _target(p, template)
     rng = random.Random(seed)
     generic_constants = _constant_values(constants, rng)
@@ -410,9 +428,11 @@ def _make_engine(params, outputs, metric, backend):
     try:
         if backend == "sympy" or (backend == "auto" and _flint is None):
             return _RingEngine(params, outputs, metric)
-        return _JetEngine(params, outputs, metric)
+        if backend == "flint":
+            return _JetEngine(params, outputs, metric)
+        return _ModularEngine(params, outputs, metric)
     except _NotPolynomial:
-        if backend in ("flint", "sympy"):
+        if backend in ("modular", "flint", "sympy"):
             raise IbcheckError(f"backend={backend!r} needs polynomial fields; these are not "
                                "(use backend='auto' or 'generic')") from None
         return _ExprEngine(params, outputs, metric)
@@ -542,8 +562,11 @@ class _JetEngine:
         """Same contract as :func:`_grow`."""
         pts = [{s: _draw(s, rng, integer=True) for s in params} for _ in range(points)]
         xs = [[int(pt[s]) for s in params] for pt in pts]
-        dims, depth = _grow_jets(self.gens_x, xs, self.outs_x)
+        dims, depth = self._run(xs)
         return len(params), max(dims), tuple(pts), dims, depth
+
+    def _run(self, xs):
+        return _grow_jets(self.gens_x, xs, self.outs_x)
 
 
 def _candidate_values(JA, G, newest, pairs, D):
@@ -597,6 +620,76 @@ def _grow_jets(gens_x, pts, outs_x=None):
                   for k in range(P)]
         first = False
     return tuple(_rank(b, D) for b in bases), depth
+
+
+def _grow_modular(gens_x, pts):
+    """:func:`_grow_jets` with values and Jacobians held by residues (:mod:`theory._lie_modular`):
+    the same kept fields and exact values, reruns with more primes if a bound asks for them."""
+    D = len(pts[0])
+    terms = [_modular.monomials(g, D) for g in gens_x]
+    nprimes = _MODULAR_PRIMES
+    while True:
+        primes = _modular.primes_for(D, nprimes)
+        try:
+            return _grow_modular_once(terms, pts, primes)
+        except _modular.NeedPrimes as e:
+            nprimes = max(nprimes + 2, math.ceil((e.bits + 2) / math.log2(min(primes))) + 2)
+
+
+def _grow_modular_once(terms, xs, primes):
+    D, P = len(xs[0]), len(xs)
+    pt = _modular.Point(terms, xs, primes)
+    vals = list(zip(*[pt.exact(*g.value()) for g in pt.gens]))  # per point, per generator
+    keep = _select_union([[] for _ in range(P)], vals)
+    gens = [pt.gens[i] for i in keep]
+    bases = [[vals[k][i] for i in keep] for k in range(P)]
+    n = len(keep)
+    if n == 0:
+        return (0,) * P, 0
+    newest = list(gens)
+    depth = 0
+    first = True
+    for _layer in range(_MAX_LAYERS):
+        if all(len(b) == D for b in bases) or not newest:
+            break
+        m = len(newest)
+        pairs = [(a, y) for a in range(n) for y in range(m) if not (first and y <= a)]
+        if not pairs:
+            break
+        cand = _modular_candidates(pt, gens, newest, pairs)
+        chosen = _select_union(bases, cand)
+        if not chosen:
+            break
+        depth += 1
+        for k in range(P):
+            bases[k] = bases[k] + [cand[k][c] for c in chosen]
+        newest = [_modular.bracket(gens[pairs[c][0]], newest[pairs[c][1]]) for c in chosen]
+        first = False
+    return tuple(_rank(b, D) for b in bases), depth
+
+
+def _modular_candidates(pt, gens, newest, pairs):
+    r"""Exact values, per point, of the candidates :math:`[v_a, Y](x_0) = J_Y v_a - J_{v_a} Y`
+    for the ``pairs`` (a, y), from residues (CRT, exact under the proven bound)."""
+    G = np.stack([g.value()[0] for g in gens], axis=2)          # B x D x n
+    Yv = np.stack([Y.value()[0] for Y in newest], axis=2)       # B x D x m
+    need_a = sorted({a for a, _ in pairs})
+    need_y = sorted({y for _, y in pairs})
+    JAY = {a: pt.red(gens[a].jacobian()[0] @ Yv) for a in need_a}    # a -> J_a Y (B x D x m)
+    JYG = {y: pt.red(newest[y].jacobian()[0] @ G) for y in need_y}   # y -> J_Y G (B x D x n)
+    res = np.concatenate([pt.red(JYG[y][:, :, a] - JAY[a][:, :, y]) for a, y in pairs], axis=1)
+    bits = max(_modular._lsum(newest[y].jacobian()[1] + gens[a].value()[1],
+                              gens[a].jacobian()[1] + newest[y].value()[1])
+               for a, y in pairs)
+    D = pt.D
+    return [[flat[i * D:(i + 1) * D] for i in range(len(pairs))] for flat in pt.exact(res, bits)]
+
+
+class _ModularEngine(_JetEngine):
+    """The jet engine's growth with multi-modular values and Jacobians (the default)."""
+
+    def _run(self, xs):
+        return _grow_modular(self.gens_x, xs)
 
 
 class _RingEngine:
