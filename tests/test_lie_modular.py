@@ -47,6 +47,9 @@ def test_bracket_values_and_jacobians_equal_the_exact_jets(widths, seed):
     for ref, field in exact:
         val, jac = _ints(pt, field)
         assert val == ref.value() and jac == ref.jacobian().tolist()
+        # the proven bounds hold (max entry of the value, largest row sum of the Jacobian)
+        assert max(map(abs, val)) <= 2 ** field.value()[1]
+        assert max(sum(map(abs, row)) for row in jac) <= 2 ** field.jacobian()[1]
     # a directional derivative of the deepest bracket (Leibniz route, Hessians of generators)
     rng = random.Random(seed)
     c = [rng.randint(-9, 9) for _ in range(D)]

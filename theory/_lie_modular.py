@@ -93,7 +93,7 @@ class Point:
         self._inv3, self._inv2 = 1.0 / self._p3, 1.0 / self._p2
         self.M = math.prod(primes)
         self._primes = list(primes)
-        self.dirs: dict = {}  # key -> (residues (B, D) canonical, log2 bound)
+        self.dirs: dict = {}  # key -> (residues (B, D), log2 bound)
         self.gens = [_Gen(self, _Tensors(self, terms, xs), ()) for terms in gens]
 
     # -- modular arithmetic -------------------------------------------------------------------
@@ -132,13 +132,14 @@ class Point:
         return out
 
     def direction(self, vec, bits: float):
-        """A cache key for the direction ``vec`` (residues), stored with its bound."""
+        """A cache key for the direction ``vec`` (residues; the key is their canonical form in
+        [0, p), the stored array is centred like every other), with its bound."""
         canon = np.mod(vec, self._p2)
         if not canon.any():
             return None
         key = canon.tobytes()
         if key not in self.dirs:
-            self.dirs[key] = (canon, bits)
+            self.dirs[key] = (np.where(canon > self._p2 / 2, canon - self._p2, canon), bits)
         return key
 
 
