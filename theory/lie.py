@@ -591,33 +591,53 @@ def _grow_jets(gens_x, pts, outs_x=None):
     P = len(pts)
     jets = [generator_jets(gens_x, x0, outs_x) for x0 in pts]
     vals = [[g.value() for g in js] for js in jets]
+    gens = list(zip(*jets))  # a field: its jets at the P points
+    mats = {}
+
+    def candidates(kept, newest, pairs):
+        if not mats:  # generator values (D x n) and Jacobians, per point, once
+            mats["G"] = [_flint.fmpz_mat([list(r) for r in zip(*[g[k].value() for g in kept])])
+                         for k in range(P)]
+            mats["JA"] = [[g[k].jacobian() for g in kept] for k in range(P)]
+        return [_candidate_values(mats["JA"][k], mats["G"][k], [Y[k] for Y in newest], pairs, D)
+                for k in range(P)]
+
+    def bracket(g, Y):
+        return tuple(jet_bracket(a, y) for a, y in zip(g, Y))
+
+    return _grow_layers(D, vals, gens, candidates, bracket)
+
+
+def _grow_layers(D, vals, gens, candidates, bracket):
+    """The growth shared by the jet engines: ``vals`` the exact generator values (per point,
+    per generator), ``gens`` the generator fields (engine objects), ``candidates(kept, newest,
+    pairs)`` the exact values per point of :math:`[v_a, Y]` for the pairs (a, y), and
+    ``bracket(v_a, Y)`` a lazy field. Returns (lie_dims per point, layers that added fields)."""
+    P = len(vals)
     keep = _select_union([[] for _ in range(P)], vals)
-    gens = [[js[i] for i in keep] for js in jets]               # per point: kept generator jets
+    kept = [gens[i] for i in keep]
     bases = [[vals[k][i] for i in keep] for k in range(P)]
     n = len(keep)
     if n == 0:
         return (0,) * P, 0
-    G = [_flint.fmpz_mat([list(r) for r in zip(*bases[k])]) for k in range(P)]  # D x n
-    JA = [[g.jacobian() for g in gens[k]] for k in range(P)]                      # n x (D x D)
-    newest = [list(g) for g in gens]
+    newest = list(kept)
     depth = 0
     first = True
     for _layer in range(_MAX_LAYERS):
-        if all(len(b) == D for b in bases) or not newest[0]:
+        if all(len(b) == D for b in bases) or not newest:
             break
-        m = len(newest[0])
+        m = len(newest)
         pairs = [(a, y) for a in range(n) for y in range(m) if not (first and y <= a)]
         if not pairs:
             break
-        cand = [_candidate_values(JA[k], G[k], newest[k], pairs, D) for k in range(P)]
+        cand = candidates(kept, newest, pairs)
         chosen = _select_union(bases, cand)
         if not chosen:
             break
         depth += 1
         for k in range(P):
             bases[k] = bases[k] + [cand[k][c] for c in chosen]
-        newest = [[jet_bracket(gens[k][pairs[c][0]], newest[k][pairs[c][1]]) for c in chosen]
-                  for k in range(P)]
+        newest = [bracket(kept[pairs[c][0]], newest[pairs[c][1]]) for c in chosen]
         first = False
     return tuple(_rank(b, D) for b in bases), depth
 
@@ -637,35 +657,11 @@ def _grow_modular(gens_x, pts):
 
 
 def _grow_modular_once(terms, xs, primes):
-    D, P = len(xs[0]), len(xs)
     pt = _modular.Point(terms, xs, primes)
     vals = list(zip(*[pt.exact(*g.value()) for g in pt.gens]))  # per point, per generator
-    keep = _select_union([[] for _ in range(P)], vals)
-    gens = [pt.gens[i] for i in keep]
-    bases = [[vals[k][i] for i in keep] for k in range(P)]
-    n = len(keep)
-    if n == 0:
-        return (0,) * P, 0
-    newest = list(gens)
-    depth = 0
-    first = True
-    for _layer in range(_MAX_LAYERS):
-        if all(len(b) == D for b in bases) or not newest:
-            break
-        m = len(newest)
-        pairs = [(a, y) for a in range(n) for y in range(m) if not (first and y <= a)]
-        if not pairs:
-            break
-        cand = _modular_candidates(pt, gens, newest, pairs)
-        chosen = _select_union(bases, cand)
-        if not chosen:
-            break
-        depth += 1
-        for k in range(P):
-            bases[k] = bases[k] + [cand[k][c] for c in chosen]
-        newest = [_modular.bracket(gens[pairs[c][0]], newest[pairs[c][1]]) for c in chosen]
-        first = False
-    return tuple(_rank(b, D) for b in bases), depth
+    return _grow_layers(len(xs[0]), vals, pt.gens,
+                        lambda kept, newest, pairs: _modular_candidates(pt, kept, newest, pairs),
+                        _modular.bracket)
 
 
 def _modular_candidates(pt, gens, newest, pairs):
