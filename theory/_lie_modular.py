@@ -197,14 +197,23 @@ class _Tensors:
         for d, (V, comp, c) in self._terms.items():
             if d < q or not len(c):
                 continue
-            big = max(abs(x) for x in c) * top ** (d - q) >= 2.0**62
+            big = max(abs(x) for x in c) * top ** (d - q) * math.perm(d, q) >= 2.0**62
             ca = np.array(c, dtype=object if big else np.int64)
-            for pos in itertools.permutations(range(d), q):
-                rest = [k for k in range(d) if k not in pos]
-                xs = self._x0[:, V[:, rest]].astype(ca.dtype)  # npoints x n x (d - q)
-                coef.append(ca * np.prod(xs, axis=2) if rest else np.tile(ca, (len(xs), 1)))
-                idx.append(V[:, list(pos)])
-                rows.append(comp)
+            distinct = (np.diff(V, axis=1) != 0).all(axis=1)  # (V's rows are sorted)
+            if distinct.any():  # multilinear monomials: every ordered choice, vectorized
+                Vd, cd, rd = V[distinct], ca[distinct], comp[distinct]
+                for pos in itertools.permutations(range(d), q):
+                    rest = [k for k in range(d) if k not in pos]
+                    xs = self._x0[:, Vd[:, rest]].astype(ca.dtype)  # npoints x n x (d - q)
+                    coef.append(cd * np.prod(xs, axis=2) if rest else np.tile(cd, (len(xs), 1)))
+                    idx.append(Vd[:, list(pos)])
+                    rows.append(rd)
+            for m in np.flatnonzero(~distinct).tolist():  # repeated variables: distinct tuples
+                for tup, weight, rest in _choices(V[m].tolist(), q):
+                    xs = self._x0[:, rest].astype(ca.dtype)
+                    coef.append((ca[m] * weight * np.prod(xs, axis=1))[:, None])
+                    idx.append(np.array([tup], dtype=np.int64).reshape(1, q))
+                    rows.append(comp[m:m + 1])
         if not rows:
             return None
         rows = np.concatenate(rows)
@@ -241,6 +250,29 @@ class _Tensors:
             self._bins[q, free] = (out[None, :] + (np.arange(B) * size)[:, None]).ravel()
         acc = np.bincount(self._bins[q, free], weights=w.ravel(), minlength=B * size)
         return pt.red(acc.reshape(shape)), lg
+
+
+def _choices(positions, q):
+    r"""The distinct ordered q-tuples of variables drawn from a monomial's positions (a variable
+    repeated by its exponent), each with its number of ordered position choices and the
+    variables left over: :math:`\partial^q x^\alpha` without enumerating :math:`d!/(d-q)!`
+    orderings (:math:`x_j^{20}` gives one tuple per q)."""
+    counts: dict = {}
+    for j in positions:
+        counts[j] = counts.get(j, 0) + 1
+
+    def rec(k):
+        if k == 0:
+            yield (), 1, [j for j, r in counts.items() for _ in range(r)]
+            return
+        for j in list(counts):
+            r = counts[j]
+            if r:
+                counts[j] = r - 1
+                for tup, w, rest in rec(k - 1):
+                    yield (j,) + tup, w * r, rest
+                counts[j] = r
+    return list(rec(q))
 
 
 class _Field:
