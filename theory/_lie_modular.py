@@ -156,7 +156,8 @@ def monomials(components, D: int) -> dict:
             comps += [i] * len(comp)
     if not rows:
         return {}
-    E = np.array(rows, dtype=np.int64).reshape(len(rows), D)
+    E = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64,
+                    count=len(rows) * D).reshape(len(rows), D)
     deg = E.sum(axis=1)
     comps = np.array(comps, dtype=np.int64)
     out = {}
@@ -186,7 +187,7 @@ class _Tensors:
         self._bins: dict = {}
 
     def part(self, q: int):
-        """(rows, idx (q x nnz), coefficient residues (P x nnz), log2 row-sum bound) or None."""
+        """(rows, idx (q x nnz), coefficient residues (B x nnz), log2 row-sum bound) or None."""
         if q not in self._built:
             self._built[q] = self._build(q)
         return self._built[q]
@@ -228,7 +229,7 @@ class _Tensors:
         for k in range(len(coef)):
             np.add.at(absrow[k], rows, np.abs(coef[k]).astype(np.float64))
         lg = math.log2(absrow.max()) + _SLACK
-        return rows, idx, self.pt.residues(coef), lg
+        return rows, idx, self.pt.red(self.pt.residues(coef)), lg  # centred, like all arrays
 
     def contract(self, q: int, vecs, free: bool):
         r"""Residues of :math:`D^q v[c_1..c_m]` (m = q: a vector; ``free``, m = q - 1: the D x D
@@ -240,15 +241,22 @@ class _Tensors:
         if part is None:
             return np.zeros(shape), -math.inf
         rows, idx, w, lg = part
-        for k, key in enumerate(vecs):
-            v, b = pt.dirs[key]
-            w = pt.red(w * v[:, idx[k]])
-            lg += b
         size = D * D if free else D
         if (q, free) not in self._bins:  # the output bin of every (batch, entry), once
             out = rows * D + idx[q - 1] if free else rows
-            self._bins[q, free] = (out[None, :] + (np.arange(B) * size)[:, None]).ravel()
-        acc = np.bincount(self._bins[q, free], weights=w.ravel(), minlength=B * size)
+            bins = (out[None, :] + (np.arange(B) * size)[:, None]).ravel()
+            # the last product needs no reduction when a bin's sum of |w| <= (0.51 p)^2 stays
+            # below 2^53 (w and v are centred)
+            most = int(np.bincount(bins[:len(out)]).max()) if len(out) else 0
+            self._bins[q, free] = (bins, most * (0.51 * pt.p.max()) ** 2 < 2.0**53)
+        bins, lazy_last = self._bins[q, free]
+        for k, key in enumerate(vecs):
+            v, b = pt.dirs[key]
+            w = w * v[:, idx[k]]
+            if k < len(vecs) - 1 or not lazy_last:
+                w = pt.red(w)
+            lg += b
+        acc = np.bincount(bins, weights=w.ravel(), minlength=B * size)
         return pt.red(acc.reshape(shape)), lg
 
 

@@ -658,8 +658,11 @@ def _grow_modular(gens_x, pts):
 
 def _grow_modular_once(terms, xs, primes):
     pt = _modular.Point(terms, xs, primes)
-    vals = list(zip(*[pt.exact(*g.value()) for g in pt.gens]))  # per point, per generator
-    return _grow_layers(len(xs[0]), vals, pt.gens,
+    D, n = len(xs[0]), len(pt.gens)
+    flat = pt.exact(np.concatenate([g.value()[0] for g in pt.gens], axis=1),
+                    max(g.value()[1] for g in pt.gens))  # one CRT for every generator value
+    vals = [[f[i * D:(i + 1) * D] for i in range(n)] for f in flat]  # per point, per generator
+    return _grow_layers(D, vals, pt.gens,
                         lambda kept, newest, pairs: _modular_candidates(pt, kept, newest, pairs),
                         _modular.bracket)
 
