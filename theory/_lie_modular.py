@@ -339,6 +339,12 @@ class _Gen(_Field):
             self._dirs[key] = _Gen(self.pt, T, key)
         return self._dirs[key]
 
+    def hessian(self, key):
+        T, S = self.src
+        if len(S) + 2 > T.degree:  # D^2 of a field of degree <= 1: no array to form
+            return 0.0, -math.inf
+        return super().hessian(key)
+
     def is_zero_beyond(self):
         """Whether this derivative exceeds the generator's degree (the field is 0)."""
         T, S = self.src
