@@ -1,4 +1,4 @@
-r"""Values and Jacobians of brackets at an integer point, exactly, by multi-modular arithmetic.
+r"""Values and Jacobians of brackets at integer points, exactly, by multi-modular arithmetic.
 
 The growth of :mod:`theory.lie` only ever asks a field for its value and Jacobian at the sample
 point :math:`x_0` (see :mod:`theory._lie_jets` for the formulas):
