@@ -40,10 +40,9 @@ integers.
 """
 from __future__ import annotations
 
-import itertools
-import math
-
 import flint as _flint
+
+from . import _leibniz
 
 __all__ = ["_Jet", "_DirJet", "generator_jets", "jet_bracket"]
 
@@ -259,17 +258,7 @@ class _DirJet(_Jet):
         S over the sub-multisets of C (a direction repeated r times in C is split in
         :math:`\binom{r}{s}` ways, so k is the product of these binomials)."""
         (A, W), C = self.src[0].src, self.src[1]
-        dirs = sorted(set(C))
-        counts = [C.count(c) for c in dirs]
-        out = []
-        for split in itertools.product(*[range(r + 1) for r in counts]):
-            k, S, R = 1, [], []
-            for c, r, s in zip(dirs, counts, split):
-                k *= math.comb(r, s)
-                S += [c] * s
-                R += [c] * (r - s)
-            out.append((k, A._dir(tuple(S)), W._dir(tuple(R))))
-        return out
+        return [(k, A._dir(S), W._dir(R)) for k, S, R in _leibniz.splits(C)]
 
     def value(self):
         r"""Value at :math:`x_0`: :math:`J_{\partial_{C'} Y}\, c_m` (C' = C without its last)."""

@@ -30,6 +30,8 @@ import math
 
 import numpy as np
 
+from . import _leibniz
+
 __all__ = ["NeedPrimes", "Point", "bracket", "monomials", "primes_for"]
 
 #: a bound may exceed the true maximum; this slack (bits) covers the float log2 arithmetic
@@ -389,16 +391,8 @@ class _DirBracket(_Field):
 
     def _jacobian(self):
         (A, W), C = self.src[0].src, self.src[1]
-        dirs = sorted(set(C))
-        counts = [C.count(c) for c in dirs]
-        terms = []
-        for split in itertools.product(*[range(r + 1) for r in counts]):
-            k, S, R = 1, [], []
-            for c, r, s in zip(dirs, counts, split):
-                k *= math.comb(r, s)
-                S += [c] * s
-                R += [c] * (r - s)
-            terms.append((k, A._dir(tuple(S)) if S else A, W._dir(tuple(R)) if R else W))
+        terms = [(k, A._dir(S) if S else A, W._dir(R) if R else W)
+                 for k, S, R in _leibniz.splits(C)]
         return _leibniz_jacobian(self.pt, terms)
 
     def _dir(self, C):
