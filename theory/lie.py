@@ -659,6 +659,8 @@ def _grow_modular(gens_x, pts):
 def _grow_modular_once(terms, xs, primes):
     pt = _modular.Point(terms, xs, primes)
     D, n = len(xs[0]), len(pt.gens)
+    if n == 0:
+        return (0,) * len(xs), 0
     flat = pt.exact(np.concatenate([g.value()[0] for g in pt.gens], axis=1),
                     max(g.value()[1] for g in pt.gens))  # one CRT for every generator value
     vals = [[f[i * D:(i + 1) * D] for i in range(n)] for f in flat]  # per point, per generator
