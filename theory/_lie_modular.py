@@ -288,12 +288,13 @@ def _choices(positions, q):
 class _Field:
     """Value and Jacobian (residues and log2 bounds), computed once."""
 
-    __slots__ = ("pt", "_v", "_j", "_dirs", "src")
+    __slots__ = ("pt", "_v", "_j", "_dirs", "src", "_key")
 
     def __init__(self, pt, src):
         self.pt, self.src = pt, src
         self._v = self._j = None
         self._dirs: dict = {}
+        self._key = False  # not computed yet (None is the zero vector's key)
 
     def value(self):
         if self._v is None:
@@ -312,9 +313,11 @@ class _Field:
         return self._dir((key,)).jacobian()
 
     def key(self):
-        """This field's value as a direction key (None for the zero vector)."""
-        v, b = self.value()
-        return self.pt.direction(v, b)
+        """This field's value as a direction key (None for the zero vector), computed once."""
+        if self._key is False:
+            v, b = self.value()
+            self._key = self.pt.direction(v, b)
+        return self._key
 
 
 class _Gen(_Field):
