@@ -25,7 +25,8 @@ from theory.lie import lie_count  # noqa: E402
 GRID = ([(d,) * (L + 1) for L in (2, 3, 4) for d in (2, 3, 4, 5)]
         + [(2, 3, 2, 2), (1, 5, 1), (3, 5, 2), (2, 4, 3, 5), (5, 2, 4, 1), (4, 3, 5, 2, 3),
            (1, 3, 3, 1), (1, 4, 4, 4, 1), (2, 5, 5, 2), (3, 1, 3), (2, 3, 3, 3, 1)])
-# the slowest nets of the --worst search (its depth-5 ones: 1.4-3.5 s cpu) and two others
+# the slowest nets of the --worst search (five bracket layers; 1.4-3.5 s cpu with the fmpz
+# jets, backend="flint") and two others
 NARROW = [(2, 4, 4, 4, 1), (3, 5, 5, 5, 1), (2, 5, 5, 4, 1), (2, 5, 5, 5, 1), (1, 5, 5, 5, 2),
           (2, 4, 5, 5, 1), (2, 4, 5, 4, 1), (1, 4, 5, 4, 2), (2, 5, 4, 5, 1), (1, 5, 5, 5, 3),
           (2, 5, 5, 1), (2, 5, 5, 5, 2)]

@@ -47,8 +47,8 @@ How it is computed (exactly; never a floating-point rank):
 Engines: polynomial fields use the multi-modular engine (``"modular"``, the default; python-flint
 reads the polynomials and certifies ranks) or the exact ``fmpz_mpoly`` jets (``"flint"``) when
 python-flint is available, or SymPy's ``ring(..., QQ)`` otherwise (symbolic brackets, same
-growth); any other field (logs, roots,
-negative powers) uses SymPy expressions evaluated exactly at rational points. Exact ranks over
+growth); any other field (logs, roots, negative powers) uses SymPy expressions evaluated exactly
+at rational points. Exact ranks over
 QQ use a modular selection certified exactly (see :func:`_select`: the kept columns are
 independent because a minor is nonzero mod p; every rejected column is proved to lie in their
 span by one exact product with an integer basis of the left null space).
