@@ -256,6 +256,27 @@ def cmd_check(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_reproduce(args) -> int:
+    from pathlib import Path
+
+    from . import reproduce
+
+    if args.list or not args.name:
+        for name, summary in sorted(reproduce.available().items()):
+            print(f"{name:16s} {summary}")
+        return 0
+    try:
+        mod = reproduce.load(args.name)
+    except KeyError as e:
+        raise IbcheckError(str(e.args[0])) from None
+    out = Path(args.out) if args.out else reproduce.default_out_dir(args.name)
+    report = mod.run(out, quick=args.quick, progress=_say)
+    print(report.table)
+    for f in report.files:
+        print(f"wrote {f}", file=sys.stderr)
+    return 0 if report.passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ibcheck", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -279,13 +300,19 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--json", action="store_true", help="one JSON document with one record per claim")
     pc.add_argument("--quiet", action="store_true", help="no progress lines")
     pc.add_argument("--verbose", action="store_true")
+    pr = sub.add_parser("reproduce", help="reproduce a seed paper's experiment (table, optional plot)")
+    pr.add_argument("name", nargs="?", help="reproduction name (see --list)")
+    pr.add_argument("--list", action="store_true", help="the available reproductions")
+    pr.add_argument("--out", default=None, help="output folder (default docs/reproductions/NAME)")
+    pr.add_argument("--quick", action="store_true", help="a smaller sweep (for tests and a first look)")
     return ap
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"list": cmd_list, "derive": cmd_derive, "check": cmd_check}[args.cmd](args)
+        return {"list": cmd_list, "derive": cmd_derive, "check": cmd_check,
+                "reproduce": cmd_reproduce}[args.cmd](args)
     except IbcheckError as e:
         _err(str(e))
         return 2
