@@ -1,9 +1,14 @@
-"""On-disk cache of derivations, keyed by the parameterization's fingerprint.
+"""On-disk cache of derivations and proofs.
 
-SymPy work (simplification, integration, limits) dominates a catalog check; the result depends
-only on the mathematical content of the parameterization and on ibcheck's version, so repeated
-runs (and CI, which may keep ``~/.cache``) reuse it. ``IBCHECK_CACHE=off`` disables it;
+SymPy work (simplification, integration, limits) dominates a catalog check, so repeated runs
+(and CI, which may keep ``~/.cache``) reuse it. ``IBCHECK_CACHE=off`` disables it;
 ``IBCHECK_CACHE=/some/dir`` moves it.
+
+Trust: the key covers everything a result depends on, labels included (name, source: a result
+never carries another model's labels), and ibcheck's own source (:data:`VERSION`). A file is read
+with an unpickler that builds only SymPy and ibcheck record classes and plain containers (no
+functions: a foreign file cannot run code), and the object read must be of the expected type and
+carry the key it was stored under. Anything else (corrupt, foreign, stale) is recomputed.
 """
 from __future__ import annotations
 
@@ -41,15 +46,43 @@ def _path(key: str) -> Path | None:
     return None if d is None else d / f"derivation-v{VERSION}-{key}.pickle"
 
 
-def load(key: str):
+_SAFE_BUILTINS = {"tuple", "list", "dict", "set", "frozenset", "int", "float", "complex", "str",
+                  "bytes", "bool", "slice", "object"}
+_SAFE_ROOTS = {"sympy", "mpmath", "theory", "fractions", "collections"}
+_UNSAFE_SYMPY = ("sympy.parsing", "sympy.utilities", "sympy.printing", "sympy.interactive",
+                 "sympy.testing", "sympy.external", "sympy.plotting")
+
+
+class _RecordUnpickler(pickle.Unpickler):
+    """Builds only classes of SymPy, mpmath and ibcheck's ``theory`` package and plain
+    containers; refuses every function (``eval``, ``os.system``, ``sympify``, ...)."""
+
+    def find_class(self, module, name):
+        if module == "builtins" and name in _SAFE_BUILTINS:
+            return super().find_class(module, name)
+        if module == "copyreg" and name in {"_reconstructor", "__newobj__", "__newobj_ex__"}:
+            return super().find_class(module, name)
+        if module.split(".")[0] in _SAFE_ROOTS and not module.startswith(_UNSAFE_SYMPY):
+            obj = super().find_class(module, name)
+            if isinstance(obj, type):
+                return obj
+        raise pickle.UnpicklingError(f"cache: refusing to build {module}.{name}")
+
+
+def load(key: str, expect: type | tuple = object):
+    """The value stored under ``key`` if it is an ``expect`` and was stored under this key;
+    ``None`` otherwise (missing, corrupt, foreign or stale files are recomputed, never trusted)."""
     path = _path(key)
     if path is None or not path.exists():
         return None
     try:
         with path.open("rb") as fh:
-            return pickle.load(fh)
-    except Exception:  # a stale or truncated cache entry is recomputed, never trusted
+            stored_key, value = _RecordUnpickler(fh).load()
+    except Exception:
         return None
+    if stored_key != key or not isinstance(value, expect):
+        return None
+    return value
 
 
 def store(key: str, value) -> None:
@@ -60,7 +93,7 @@ def store(key: str, value) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         with tmp.open("wb") as fh:
-            pickle.dump(value, fh)
+            pickle.dump((key, value), fh)
         tmp.replace(path)
-    except OSError:  # read-only home etc.: caching is an optimisation only
-        pass
+    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        pass  # read-only home, an unpicklable object: caching is an optimisation only

@@ -100,6 +100,10 @@ class LimitingRegularizer:
     Asserts :math:`\lim_{s \to \text{point}} \text{factor}(s)\,\bigl(R_s(w) - R_s(0)\bigr)
     = \text{leading}(w)` for every ``w`` (per coordinate when ``coordinate``), e.g.
     :math:`R_\alpha / \log(1/\alpha) \to |w|` as :math:`\alpha \to 0`.
+
+    ``potential`` is the :math:`R_\alpha` the limit is about; when it is ``None`` the limit is
+    judged against the derived potential. A stated potential is itself proved first: a limit of
+    a potential that is not the model's is not a limiting regularizer of the model.
     """
 
     scale: sp.Symbol
@@ -110,6 +114,7 @@ class LimitingRegularizer:
     origin: Origin = "user"
     coordinate: bool = True
     name: str = ""         # e.g. "l1", "l2"
+    potential: "MirrorPotential | None" = None
 
 
 @dataclass(frozen=True)

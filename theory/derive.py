@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import time
 
+from dataclasses import replace
+
 from . import cache
 from .claims import Derivation, NoMirror
 from .errors import LeafNotSolvable, NoMirrorPotential, UndecidedError
 from .parameterization import Parameterization
+from .support import rename, require_supported, reserved_renaming
 
 
 def scale_constant(p: Parameterization):
@@ -30,10 +33,15 @@ def derive(p: Parameterization, *, limits: bool = True, use_cache: bool = True) 
     from .limits import derive_limits
     from .mirror import derive_potential
 
+    require_supported(p, "derive laws and potentials")
+    renaming = reserved_renaming(p)
+    if renaming:  # the engine's own names stay its own: derive in fresh names, answer in the user's
+        d = derive(rename(p, renaming), limits=limits, use_cache=use_cache)
+        return replace(rename(d, {v: k for k, v in renaming.items()}), parameterization=p)
     key = f"{p.fingerprint()}-{int(limits)}"
     if use_cache:
-        hit = cache.load(key)
-        if hit is not None:
+        hit = cache.load(key, Derivation)
+        if hit is not None and hit.parameterization == p:
             return hit
     timings, notes = {}, []
     t0 = time.perf_counter()

@@ -34,3 +34,8 @@ class LeafNotSolvable(IbcheckError):
 
 class UndecidedError(IbcheckError):
     """A symbolic question could not be decided (raised only where an answer is mandatory)."""
+
+
+class UnsupportedModel(IbcheckError):
+    """The model has a part the derivation does not handle (a regularizer, a schedule, a name
+    the engine reserves): refused by name rather than silently ignored."""

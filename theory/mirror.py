@@ -28,7 +28,7 @@ Proofs (all verdicts by :func:`theory.zero.check_identity`):
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -545,14 +545,25 @@ def _combine(proofs, identity) -> Proof:
 
 
 def prove_potential(p: Parameterization, claim: MirrorPotential) -> Proof:
-    r"""Prove or refute a mirror potential (primal gradient and/or dual gradient) of ``p``.
+    r"""Prove or refute a mirror potential of ``p``, every field of it (see module doc).
 
-    Same checks for derived and user claims (see module doc): the flow, then
-    :math:`\nabla Q(\mu) - G(\psi(x_0;\mu)) \equiv 0` for a dual claim, and
-    :math:`\nabla R(w_0) = 0`, :math:`\nabla^2R(\nabla Q(\mu))\nabla^2Q(\mu) \equiv I` for a primal one.
+    Each field that is given is checked; none is ignored:
+
+    * ``potential`` :math:`R`: :math:`R(w_0) = 0` and :math:`\nabla R` equals ``gradient`` (or stands
+      in for it when no gradient is given);
+    * ``gradient``: :math:`\nabla R(w_0) = 0` and :math:`\nabla^2R(\nabla Q(\mu))\nabla^2Q(\mu) \equiv I`;
+    * ``dual`` :math:`Q`: :math:`Q(0) = 0` and :math:`\nabla Q` equals ``dual_gradient`` (or stands in for it);
+    * ``dual_gradient``: :math:`\nabla Q(\mu) - G(\psi(x_0;\mu)) \equiv 0`;
+
+    and the flow :math:`\psi` itself. A field in symbols other than its own variables and the
+    model's constants cannot be judged: the verdict is then ``undecided`` and says which field.
     """
-    if not (claim.has_primal or claim.has_dual):
-        raise IbcheckError("prove_potential: the claim has neither a gradient nor a dual gradient")
+    if all(f is None for f in (claim.potential, claim.gradient, claim.dual, claim.dual_gradient)):
+        raise IbcheckError("prove_potential: the claim states no potential, gradient, dual or dual gradient")
+    unknown = _unknown_symbols(p, claim)
+    if unknown:
+        return Proof("undecided", f"mirror potential of {p.name}", sp.nan,
+                     method="cannot be judged: " + "; ".join(unknown))
     _check_commuting(p)
     lf = leaf_flow(p)
     sub, cons = reparametrize(domain_constraints(p))
@@ -561,7 +572,8 @@ def prove_potential(p: Parameterization, claim: MirrorPotential) -> Proof:
         return _check([_factor_radicands(sp.sympify(c).xreplace(sub)) for c in comps], identity,
                       constraints=cons)
 
-    proofs = [_flow_proof(lf, cons)]
+    consistency, claim = _complete(claim, lf, check_identity)
+    proofs = [_flow_proof(lf, cons)] + consistency
     gq = lf.dual_gradient()
     n = len(gq)
     if claim.has_dual:
@@ -603,3 +615,73 @@ def prove_potential(p: Parameterization, claim: MirrorPotential) -> Proof:
                                          constraints=cons))
     what = "dual and primal" if claim.has_dual and claim.has_primal else "dual" if claim.has_dual else "primal"
     return _combine(proofs, f"mirror potential ({what}) of {p.name}")
+
+
+def _unknown_symbols(p: Parameterization, claim: MirrorPotential) -> list:
+    """Sentences naming each field of ``claim`` that uses symbols other than its variables and
+    the model's constants (and each malformed variable list)."""
+    out = []
+    consts = set(p.constants)
+    for vars_, fields in ((claim.variables, ("potential", "gradient")),
+                          (claim.dual_variables, ("dual", "dual_gradient"))):
+        vs = tuple(vars_)
+        if any(not isinstance(v, sp.Symbol) for v in vs) or len(set(vs)) != len(vs):
+            out.append(f"its variables {vs} are not distinct symbols")
+            continue
+        for name in fields:
+            val = getattr(claim, name)
+            if val is None:
+                continue
+            free = set().union(*(sp.sympify(e).free_symbols for e in (val if isinstance(val, tuple) else (val,))))
+            # an unnamed dual variable is the engine's own (mu, mu_1, ...)
+            allowed = consts | set(vs) | (set() if vs or fields[0] == "potential" else
+                                          {s for s in free if s.name == "mu" or s.name.startswith("mu_")})
+            extra = free - allowed
+            if extra:
+                out.append(f"the field {name} uses {', '.join(sorted(map(str, extra)))}, which is neither "
+                           f"a variable of the claim ({', '.join(map(str, vs)) or 'none given'}) nor a "
+                           f"constant of {p.name}")
+    return out
+
+
+def _complete(claim: MirrorPotential, lf: LeafFlow, check) -> tuple:
+    r"""The consistency proofs between the fields of ``claim`` (:math:`R` against :math:`\nabla R`,
+    :math:`R(w_0) = 0`; :math:`Q` against :math:`\nabla Q`, :math:`Q(0) = 0`) and the claim with
+    each missing gradient filled in from its potential, so the mirror identity is checked for
+    whatever was stated."""
+    proofs, fill = [], {}
+    ws = tuple(claim.variables)
+    if claim.potential is not None:
+        R = sp.sympify(claim.potential)
+        w0 = [o.xreplace(dict(zip(lf.params, lf.init))) for o in lf.outputs]
+        if len(ws) != len(w0):
+            raise IbcheckError(f"prove_potential: the potential is in {len(ws)} variables, the model "
+                               f"(template) has {len(w0)} outputs")
+        gradR = tuple(sp.diff(R, x) for x in ws)
+        proofs.append(check([R.xreplace(dict(zip(ws, w0)))], r"R(w_0) = 0"))
+        if claim.gradient is not None:
+            if len(claim.gradient) != len(ws):
+                raise IbcheckError(f"prove_potential: the gradient has {len(claim.gradient)} components "
+                                   f"in {len(ws)} variables")
+            proofs.append(check([g - sp.sympify(c) for g, c in zip(gradR, claim.gradient)],
+                                r"\nabla R = \text{gradient}"))
+        else:
+            fill["gradient"] = gradR
+    if claim.dual is not None:
+        mus = tuple(claim.dual_variables) or lf.mus
+        Q = sp.sympify(claim.dual)
+        if len(mus) != len(lf.mus):
+            raise IbcheckError(f"prove_potential: the dual is in {len(mus)} variables, the model "
+                               f"(template) has {len(lf.mus)} outputs")
+        gradQ = tuple(sp.diff(Q, m) for m in mus)
+        proofs.append(check([Q.xreplace({m: 0 for m in mus})], r"Q(0) = 0"))
+        if claim.dual_gradient is not None:
+            if len(claim.dual_gradient) != len(mus):
+                raise IbcheckError(f"prove_potential: the dual gradient has {len(claim.dual_gradient)} "
+                                   f"components in {len(mus)} variables")
+            proofs.append(check([_exp_to_T(g - sp.sympify(c), mus) for g, c in zip(gradQ, claim.dual_gradient)],
+                                r"\nabla Q = \text{dual gradient}"))
+        else:
+            fill["dual_gradient"] = gradQ
+            fill["dual_variables"] = mus
+    return proofs, replace(claim, **fill) if fill else claim

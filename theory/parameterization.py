@@ -187,10 +187,13 @@ class Parameterization:
         )
 
     def fingerprint(self) -> str:
-        """A stable hash of the mathematical content (for on-disk caches)."""
+        """A stable hash of every field, labels included (the key of on-disk caches: a cached
+        result carries exactly the name, source and blocks of the model asked about)."""
+        c = self.coordinate
         parts = [sp.srepr(x) for x in (self.params, self.outputs, self.init, self.constants,
                                          self.metric, self.regularizer, self.schedule)]
-        parts.append(sp.srepr(self.coordinate.output) if self.coordinate else "")
+        parts += ["" if c is None else sp.srepr((c.params, c.output, c.init, c.rates, c.regularizer)),
+                  repr(self.blocks), repr(self.output_blocks), self.name, self.source, self.description]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
