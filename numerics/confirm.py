@@ -13,8 +13,11 @@ from typing import Sequence
 from theory.claims import ConservedQuantity, Derivation, LimitingRegularizer, MirrorPotential, NoMirror
 from theory.errors import IbcheckError
 
+from theory.mirror import filled
+
 from .checks import check_kkt_limit, check_law, check_mirror, check_no_mirror, run
 from .flows import gradient_flow
+from .potential_values import check_potential_values
 from .problems import Problem
 from .regimes import bias_sign, check_potential_limit, check_regime, reference_for
 from .verdict import Verdict
@@ -69,12 +72,16 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
             if isinstance(claim, ConservedQuantity):
                 verdicts.append(check_law(runs, claim, symbolic=status, label=label))
             elif isinstance(claim, MirrorPotential):
+                given, claim = claim, filled(claim)
+                v = check_potential_values(runs, given, symbolic=status)
+                if v is not None:
+                    verdicts.append(_relabel(v, label + ": " + v.claim))
                 v = check_mirror(runs, claim, symbolic=status)
                 verdicts.append(_relabel(v, label + ": " + v.claim))
                 v = check_kkt_limit(runs, claim, symbolic=status)
                 verdicts.append(_relabel(v, label + ": " + v.claim))
             elif isinstance(claim, LimitingRegularizer):
-                pot = d.potential if d.potential is not None else _user_potential(claims)
+                pot = claim.potential or d.potential or _user_potential(claims)
                 if pot is not None:
                     v = check_potential_limit(claim, pot, model=p.name, values=problem.values,
                                               dps=problem.dps, symbolic=status)
@@ -86,9 +93,22 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
                         swept[key] = check_regime(p, claim, problem.X, problem.y, values=problem.values,
                                                   dps=problem.dps, backend=backend, symbolic=status)
                     verdicts.append(_relabel(swept[key], f"{label}: flow limits"))
-        except IbcheckError as e:
+        except (IbcheckError, ArithmeticError, ValueError) as e:
+            # a claim undefined somewhere on the flow (log 0, 1/0) cannot be confirmed there
             verdicts.append(failed_verdict(p.name, label, type(claim).__name__, problem.dps, e, status))
-    return verdicts
+    return [flag_inconsistency(v) for v in verdicts]
+
+
+def flag_inconsistency(v: Verdict) -> Verdict:
+    """A claim proved symbolically can never be refuted numerically: when it is, one of the two
+    halves has a defect. The row then fails as an internal inconsistency (and ``check`` exits
+    non-zero) instead of showing two contradictory verdicts."""
+    status = v.details.get("status", "confirmed" if v.passed else "refuted")
+    if v.symbolic != "proved" or status != "refuted":
+        return v
+    return replace(v, passed=False, details={**v.details, "status": "inconsistent",
+                                              "error": "internal inconsistency: proved symbolically "
+                                                       "but refuted numerically; please report it"})
 
 
 def _user_potential(claims):

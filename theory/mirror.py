@@ -301,12 +301,15 @@ def _exp_generator(e, mu):
         coeffs.append(k)
     if not coeffs:
         return None
+    # the generator c must make every k/c an integer: divide c by each denominator met
+    # (sorted, so the choice does not depend on set order)
+    coeffs = sorted(set(coeffs), key=lambda k: (sp.default_sort_key(abs(k)), sp.default_sort_key(k)))
     c = coeffs[0]
     for k in coeffs[1:]:
         r = sp.nsimplify(k / c)
         if not r.is_Rational:
             return None
-        c = c / sp.Rational(1, r.q) if r.q != 1 else c
+        c = c / r.q
     return c
 
 
@@ -594,27 +597,103 @@ def prove_potential(p: Parameterization, claim: MirrorPotential) -> Proof:
         w0 = [o.xreplace(dict(zip(lf.params, lf.init))) for o in lf.outputs]
         at0 = [sp.sympify(gc).xreplace(dict(zip(ws, w0))) for gc in grad]
         proofs.append(check_identity(at0, r"\nabla R(w_0) = 0", constraints=cons))
-        hessR = sp.Matrix(grad).jacobian(sp.Matrix(ws))
-        hessQ = sp.Matrix(gq).jacobian(sp.Matrix(lf.mus))
-        H = hessR.xreplace(dict(zip(ws, gq))) * hessQ
-        if n == 1:
-            h = _exp_to_T(H[0, 0], lf.mus)
-            direct = check_identity([h - 1], r"\nabla^2R(\nabla Q(\mu))\,\nabla^2Q(\mu) = 1",
-                                    constraints=cons)
-            if direct.proved or direct.refuted:
-                proofs.append(direct)
-            else:
-                sq = check_identity([sp.expand(h**2) - 1], r"(\nabla^2R\,\nabla^2Q)^2 = 1", constraints=cons)
-                h0 = H[0, 0].xreplace({m: 0 for m in lf.mus}).xreplace(sub)
-                h0 = _factor_radicands(sp.simplify(_factor_radicands(h0)))
-                proofs += [sq, check_identity([h0 - 1], r"\nabla^2R(w_0)\,\nabla^2Q(0) = 1",
-                                              constraints=cons)]
-        else:
-            comps = [_exp_to_T(c, lf.mus) for c in (H - sp.eye(n))]
-            proofs.append(check_identity(comps, r"\nabla^2R(\nabla Q(\mu))\,\nabla^2Q(\mu) = I",
-                                         constraints=cons))
+        proofs.append(_primal_identity(grad, ws, gq, lf, check_identity, sub))
     what = "dual and primal" if claim.has_dual and claim.has_primal else "dual" if claim.has_dual else "primal"
     return _combine(proofs, f"mirror potential ({what}) of {p.name}")
+
+
+def _to_T(e, mus):
+    r"""For one dual variable: ``e`` with :math:`e^{k\mu} \to T^{k/c}` and every other
+    :math:`\mu \to \log(T)/c` (:math:`T = e^{c\mu} > 0`), so identities in :math:`\mu` over
+    :math:`\mathbb R` become identities in :math:`T > 0`. Several dual variables: unchanged."""
+    e = sp.sympify(e).rewrite(sp.exp)
+    if len(mus) != 1:
+        return e
+    mu = mus[0]
+    c = _exp_generator(sp.expand(e), mu)
+    if c is None:
+        return e
+    T = sp.Symbol("T_mu", positive=True)
+    rep = {a: T ** sp.nsimplify(sp.expand(a.args[0]).coeff(mu) / c) for a in e.atoms(sp.exp)
+           if a.args[0].has(mu)}
+    return e.xreplace(rep).xreplace({mu: sp.log(T) / c})
+
+
+#: real functions analytic on all of R
+_ENTIRE = (sp.exp, sp.sinh, sp.cosh, sp.tanh, sp.asinh, sp.atan, sp.sin, sp.cos)
+
+
+def _branch_points(e, variables) -> str | None:
+    r"""``None`` when ``e`` is provably real-analytic in ``variables`` wherever they range (every
+    log and fractional power of a provably positive argument, every denominator provably nonzero,
+    only entire functions otherwise; pieces free of the variables are constants and cannot
+    jump); else a sentence naming the first piece that may jump."""
+    variables = set(variables)
+    for node in sp.preorder_traversal(e):
+        if not (node.free_symbols & variables):
+            continue
+        if isinstance(node, sp.log):
+            if not (node.args[0].is_positive or sp.factor(node.args[0]).is_positive):
+                return f"log({node.args[0]}) may take a non-positive argument"
+        elif isinstance(node, sp.Pow):
+            b, k = node.args
+            if k.is_integer and k.is_nonnegative:
+                continue
+            if k.is_integer:
+                if not (b.is_nonzero or sp.factor(b).is_nonzero):
+                    return f"the denominator {b} may vanish"
+            elif not (b.is_positive or sp.factor(b).is_positive):
+                return f"{node} may take a non-positive base"
+        elif isinstance(node, sp.Function) and not isinstance(node, _ENTIRE):
+            return f"{node.func} is not analytic on the whole range"
+    return None
+
+
+def _primal_identity(grad, ws, gq, lf: LeafFlow, check, sub) -> Proof:
+    r"""The mirror identity for a primal gradient: :math:`\nabla R(\nabla Q(\mu)) = \mu` for every
+    :math:`\mu`, i.e. :math:`\nabla R(w) = \mu` wherever the flow goes.
+
+    First directly. When simplification cannot decide it, through its derivative
+    :math:`\nabla^2R(\nabla Q(\mu))\nabla^2Q(\mu) = I` (for one output also :math:`H^2 = 1` with
+    :math:`H(0) = 1`): the derivative fixes :math:`\nabla R(\nabla Q(\mu)) - \mu` up to a
+    constant, which :math:`\nabla R(w_0) = 0` makes 0 *only if* the composition cannot jump (a
+    log or square root with a branch on the range, an absolute value). So the derivative route
+    proves only when :func:`_branch_points` certifies analyticity; otherwise it is ``undecided``.
+    """
+    n = len(gq)
+    onto = dict(zip(ws, gq))
+    h = [sp.sympify(g).xreplace(onto) for g in grad]
+    direct = check([_to_T(hi - m, lf.mus) for hi, m in zip(h, lf.mus)], r"\nabla R(\nabla Q(\mu)) = \mu")
+    if direct.proved or direct.refuted:
+        return direct
+    hessR = sp.Matrix(grad).jacobian(sp.Matrix(ws))
+    hessQ = sp.Matrix(gq).jacobian(sp.Matrix(lf.mus))
+    H = hessR.xreplace(onto) * hessQ
+    if n == 1:
+        hh = _to_T(H[0, 0], lf.mus)
+        first = check([hh - 1], r"\nabla^2R(\nabla Q(\mu))\,\nabla^2Q(\mu) = 1")
+        if first.proved or first.refuted:
+            hess = first
+        else:
+            sq = check([sp.expand(hh**2) - 1], r"(\nabla^2R\,\nabla^2Q)^2 = 1")
+            h0 = H[0, 0].xreplace({m: 0 for m in lf.mus}).xreplace(sub)
+            h0 = _factor_radicands(sp.simplify(_factor_radicands(h0)))
+            hess = _combine([sq, check([h0 - 1], r"\nabla^2R(w_0)\,\nabla^2Q(0) = 1")],
+                            r"\nabla^2R\,\nabla^2Q = 1")
+    else:
+        hess = check([_to_T(c, lf.mus) for c in (H - sp.eye(n))],
+                     r"\nabla^2R(\nabla Q(\mu))\,\nabla^2Q(\mu) = I")
+    if not hess.proved:
+        return hess if hess.refuted else direct
+    composed = sp.Matrix([_to_T(hi, lf.mus) for hi in h]).xreplace(sub)
+    why = _branch_points(composed, set(lf.mus) | {s for s in composed.free_symbols if s.name == "T_mu"})
+    if why is None:
+        return Proof("proved", hess.identity, sp.Integer(0),
+                     method=hess.method + "; grad R(grad Q(mu)) is analytic on the range, so it is "
+                                          "mu + const, and const = 0 by grad R(w0) = 0")
+    return Proof("undecided", r"\nabla R(\nabla Q(\mu)) = \mu", direct.remainder,
+                 method=f"proved only its derivative ({hess.identity}); {why}, so the constant of "
+                        "integration may jump between branches")
 
 
 def _unknown_symbols(p: Parameterization, claim: MirrorPotential) -> list:
@@ -642,6 +721,22 @@ def _unknown_symbols(p: Parameterization, claim: MirrorPotential) -> list:
                            f"a variable of the claim ({', '.join(map(str, vs)) or 'none given'}) nor a "
                            f"constant of {p.name}")
     return out
+
+
+def filled(claim: MirrorPotential) -> MirrorPotential:
+    r"""``claim`` with a missing ``gradient`` taken as :math:`\nabla R` of its ``potential`` and a
+    missing ``dual_gradient`` as :math:`\nabla Q` of its ``dual`` (dual variables default to the
+    engine's :math:`\mu`), so a claim stated as R alone (as papers state it) is checked as such."""
+    fill = {}
+    if claim.potential is not None and claim.gradient is None:
+        fill["gradient"] = tuple(sp.diff(claim.potential, x) for x in claim.variables)
+    if claim.dual is not None and claim.dual_gradient is None:
+        mus = tuple(claim.dual_variables) or ((MU,) if len(claim.variables) == 1 else
+                                              tuple(sp.Symbol(f"mu_{i + 1}", real=True)
+                                                    for i in range(len(claim.variables))))
+        fill["dual_gradient"] = tuple(sp.diff(claim.dual, m) for m in mus)
+        fill["dual_variables"] = mus
+    return replace(claim, **fill) if fill else claim
 
 
 def _complete(claim: MirrorPotential, lf: LeafFlow, check) -> tuple:

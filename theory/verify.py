@@ -24,7 +24,7 @@ import sympy as sp
 
 from . import cache
 from .claims import ConservedQuantity, LimitingRegularizer, MirrorPotential, Proof
-from .errors import IbcheckError
+from .errors import IbcheckError, LeafNotSolvable, NoMirrorPotential, UndecidedError
 from .parameterization import Parameterization
 from .support import rename, require_supported, reserved_renaming
 
@@ -91,7 +91,14 @@ def _verify(p: Parameterization, claim, potential) -> Proof:
         return prove_law(p, claim.expr, coordinate=claim.coordinate)
     if isinstance(claim, MirrorPotential):
         from .mirror import prove_potential
-        return prove_potential(p, claim)
+        try:
+            return prove_potential(p, claim)
+        except NoMirrorPotential as e:  # no potential at all: the claim is refuted by the witness
+            return Proof("refuted", f"mirror potential of {p.name} [the fields commute]",
+                         e.bracket if e.bracket is not None else sp.nan, witness=e.point,
+                         method=str(e))
+        except (LeafNotSolvable, UndecidedError) as e:
+            return _undecided(f"mirror potential of {p.name}", str(e))
     if isinstance(claim, LimitingRegularizer):
         return _verify_limit(p, claim, potential)
     raise IbcheckError(f"verify: cannot check a {type(claim).__name__}; expected ConservedQuantity, "
@@ -113,7 +120,14 @@ def _verify_limit(p: Parameterization, claim: LimitingRegularizer, potential) ->
             return _undecided(label, why)
     stated = claim.potential if claim.potential is not None else potential
     if stated is None:
-        return prove_limit(p, claim, derive_potential(p)[0])
+        try:
+            stated = derive_potential(p)[0]
+        except NoMirrorPotential as e:
+            return Proof("refuted", f"{label} [a mirror potential exists]", e.bracket, witness=e.point,
+                         method=str(e))
+        except (LeafNotSolvable, UndecidedError) as e:
+            return _undecided(label, f"no potential to take the limit of: {e}")
+        return prove_limit(p, claim, stated)
     premise = prove_potential(p, stated) if stated.origin != "derived" or claim.potential is not None \
         else None
     if premise is not None and not premise.proved:

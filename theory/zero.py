@@ -3,8 +3,11 @@ r"""Deciding whether expressions vanish identically: the one place where a proof
 * **proved**: every component simplifies to exactly 0 (a chain of cheap-to-expensive SymPy
   rewrites: ``cancel``, ``expand``, ``simplify`` with trig/hyperbolic/log rewrites);
 * **refuted**: at an exact rational point (respecting the symbols' assumptions) some component
-  is nonzero, either exactly (a nonzero SymPy number) or numerically with many certified digits
-  (``evalf`` at 50 digits, value far above its own error). The point and value are reported;
+  is nonzero, either exactly (a nonzero SymPy number) or numerically with certified digits:
+  ``evalf`` in strict mode at 50 and at 100 digits, both nonzero with the same sign (strict
+  evalf refuses to return a value it cannot tell from zero). This is a *relative* test: a
+  remainder of size :math:`10^{-40}` is refuted, which 30-digit numerics could never see.
+  The point and value are reported;
 * **undecided**: neither; "proved" is never reported for this.
 """
 from __future__ import annotations
@@ -18,8 +21,6 @@ from .claims import Proof
 
 #: digits used to evaluate a remainder at a witness point
 EVAL_DIGITS = 50
-#: a value below this (after evaluation at EVAL_DIGITS) is not taken as evidence of nonzero
-NONZERO_THRESHOLD = sp.Float("1e-30")
 
 
 def simplify_to_zero(e: sp.Expr) -> sp.Expr:
@@ -39,6 +40,8 @@ def simplify_to_zero(e: sp.Expr) -> sp.Expr:
         sp.expand,
         sp.simplify,
         lambda x: sp.simplify(x.rewrite(sp.exp)),
+        # inverse hyperbolic functions as logarithms: asinh(3/4) - log(2) -> 0
+        lambda x: sp.simplify(sp.expand_log(x.rewrite(sp.log))),
     ]
     if positive:
         steps[2:2] = [lambda x: sp.powsimp(sp.powdenest(sp.expand_power_base(x, force=True), force=True),
@@ -54,7 +57,20 @@ def simplify_to_zero(e: sp.Expr) -> sp.Expr:
             return sp.Integer(0)
         if sp.count_ops(r) <= sp.count_ops(best):
             best = r
+    if best.is_number and _algebraic_zero(best):
+        return sp.Integer(0)
     return best
+
+
+def _algebraic_zero(c) -> bool:
+    """A constant built from rationals by field operations and radicals is exactly 0 iff its
+    minimal polynomial is ``x`` (an exact computation, no numerics)."""
+    if not all(a.is_Rational for a in c.atoms(sp.Number)) or c.atoms(sp.Function) or c.has(sp.pi, sp.E):
+        return False
+    try:
+        return sp.minimal_polynomial(c, sp.Dummy("x")).is_Symbol
+    except (NotImplementedError, ValueError, TypeError, sp.PolynomialError):
+        return False
 
 
 def sample_point(symbols: Iterable[sp.Symbol], rng: random.Random,
@@ -95,12 +111,40 @@ def evaluate(e: sp.Expr, point: dict):
     return f
 
 
+def certified_value(e: sp.Expr, point: dict):
+    """The value of ``e`` at ``point`` when it is certified nonzero: an exact nonzero number, or a
+    Float that strict ``evalf`` returns at :data:`EVAL_DIGITS` and at twice as many digits with
+    the same sign. ``None`` when the value is zero, undefined, not real-or-complex, or cannot be
+    told from zero."""
+    from sympy.core.evalf import PrecisionExhausted
+
+    v = sp.sympify(e).xreplace(point)
+    if v.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or v.free_symbols:
+        return None
+    if v.is_Rational:
+        return v if v != 0 else None
+    vals = []
+    for digits in (EVAL_DIGITS, 2 * EVAL_DIGITS):
+        try:
+            f = sp.N(v, digits, strict=True, maxn=4 * digits)
+        except (PrecisionExhausted, TypeError, ValueError, ZeroDivisionError):
+            return None
+        if not f.is_number or f.has(sp.zoo, sp.nan) or f == 0:
+            return None
+        vals.append(f)
+    a, b = vals
+    if a.is_real and b.is_real and sp.sign(a) != sp.sign(b):
+        return None
+    return a
+
+
 def is_clearly_nonzero(val) -> bool:
+    """Whether a value from :func:`certified_value` (or an exact number) is nonzero."""
     if val is None:
         return False
     if val.is_Rational:
         return val != 0
-    return bool(abs(val) > NONZERO_THRESHOLD)
+    return val != 0
 
 
 def check_identity(components: Sequence[sp.Expr], identity: str, *, points: int = 6, seed: int = 0,
@@ -128,7 +172,7 @@ def check_identity(components: Sequence[sp.Expr], identity: str, *, points: int 
         except ValueError:
             break
         for r in nonzero:
-            val = evaluate(r, pt)
+            val = certified_value(r, pt)
             if is_clearly_nonzero(val):
                 return Proof("refuted", identity, _pack(remainders), witness=pt, witness_value=val,
                              method="nonzero at an exact rational point")
