@@ -181,9 +181,12 @@ def judge(case: Case) -> str:
 
 
 def figure() -> dict:
-    out = {"false tried": 0, "false refused": 0, "true tried": 0, "true proved": 0, "wrong": []}
+    out = {"false tried": 0, "false refused": 0, "true tried": 0, "true proved": 0, "wrong": [],
+           "false by status": {}}
     for case in cases():
         status = judge(case)
+        if not case.true:
+            out["false by status"][status] = out["false by status"].get(status, 0) + 1
         if case.true:
             out["true tried"] += 1
             out["true proved"] += status == "proved"
@@ -199,5 +202,6 @@ if __name__ == "__main__":  # pragma: no cover
     f = figure()
     print(f"false claims: {f['false tried']} tried, {f['false refused']} refused (refuted, undecided or "
           f"refused); true claims: {f['true tried']} tried, {f['true proved']} proved")
+    print("false claims by verdict: " + ", ".join(f"{k} {v}" for k, v in sorted(f["false by status"].items())))
     for label, status in f["wrong"]:
         print(f"  WRONG: {label}: {status}")

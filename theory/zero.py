@@ -42,6 +42,8 @@ def simplify_to_zero(e: sp.Expr) -> sp.Expr:
         lambda x: sp.simplify(x.rewrite(sp.exp)),
         # inverse hyperbolic functions as logarithms: asinh(3/4) - log(2) -> 0
         lambda x: sp.simplify(sp.expand_log(x.rewrite(sp.log))),
+        # radicands as products: sqrt(r**2 + 2r + 1) -> r + 1 when r + 1 > 0 (exact, by assumptions)
+        lambda x: sp.simplify(_factor_radicands(x)),
     ]
     if positive:
         steps[2:2] = [lambda x: sp.powsimp(sp.powdenest(sp.expand_power_base(x, force=True), force=True),
@@ -60,6 +62,13 @@ def simplify_to_zero(e: sp.Expr) -> sp.Expr:
     if best.is_number and _algebraic_zero(best):
         return sp.Integer(0)
     return best
+
+
+def _factor_radicands(e):
+    """Factor the bases of fractional powers (a value-preserving rewrite), so SymPy's own
+    assumption-aware rules can take roots of perfect powers."""
+    return e.replace(lambda x: x.is_Pow and x.exp.is_Rational and not x.exp.is_integer and x.base.is_Add,
+                     lambda x: sp.factor(x.base) ** x.exp)
 
 
 def _algebraic_zero(c) -> bool:
