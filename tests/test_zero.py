@@ -41,3 +41,15 @@ def test_rewrites_valid_only_for_positive_symbols_never_prove_a_false_identity()
     assert check_identity([sp.log(x**2) - 2 * sp.log(x)], "log").status != "proved"
     assert check_identity([sp.sqrt(xp**2) - xp], "sqrt+").proved       # true for x > 0
     assert check_identity([sp.log(xp**2) - 2 * sp.log(xp)], "log+").proved
+
+
+def test_identities_that_hold_by_sign_cases_are_proved_and_false_ones_are_not():
+    from theory.zero import split_cases_zero
+    x = sp.Symbol("x", real=True)
+    r = sp.Symbol("r", positive=True)
+    assert check_identity([sp.sqrt((r - 1)**2) - sp.Abs(r - 1)], "c").proved
+    assert check_identity([sp.Abs(x) * sp.sign(x) - x], "c").proved
+    # true on one side only: never proved by cases
+    assert not split_cases_zero(sp.Abs(x) - x)
+    assert not split_cases_zero(sp.Piecewise((x, x > 1), (0, True)) - sp.Max(x - 1, 0) - 1)
+    assert check_identity([sp.Abs(r - 1) - (r - 1)], "c").refuted

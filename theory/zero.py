@@ -82,6 +82,67 @@ def _algebraic_zero(c) -> bool:
         return False
 
 
+def _interval_map(a, b, t):
+    """A bijection from t > 0 onto the open interval (a, b) (ends may be infinite)."""
+    if a == -sp.oo and b == sp.oo:
+        return None
+    if b == sp.oo:
+        return a + t
+    if a == -sp.oo:
+        return b - t
+    return a + (b - a) / (1 + t)
+
+
+def split_cases_zero(e: sp.Expr) -> bool:
+    r"""Prove ``e == 0`` by cases when it holds piecewise: the arguments of ``Abs``, ``sign`` and of
+    ``Piecewise`` conditions are rational functions of one symbol :math:`x`; between consecutive
+    real zeros and poles of them (inside :math:`x`'s declared domain) each has one sign, so on each
+    open interval :math:`x` is replaced by a bijection from :math:`t > 0` and SymPy resolves the
+    pieces exactly. At each breakpoint the value is computed exactly; where it is defined it must
+    be 0 too. ``False`` means "not proved this way" (never "refuted")."""
+    args = [a.args[0] for a in e.atoms(sp.Abs, sp.sign)]
+    for pw in e.atoms(sp.Piecewise):
+        for _, cond in pw.args:
+            args += [r.lhs - r.rhs for r in cond.atoms(sp.Rel)]
+    if not args:
+        return False
+    syms = set().union(*(sp.sympify(a).free_symbols for a in args))
+    if len(syms) != 1:
+        return False
+    x = syms.pop()
+    points = set()
+    for arg in args:
+        num, den = sp.fraction(sp.together(arg))
+        for part in (num, den):
+            if not part.is_polynomial(x):
+                return False
+            if part.has(x):
+                try:
+                    points |= {r for r in sp.Poly(part, x).real_roots()}
+                except (sp.PolynomialError, NotImplementedError):
+                    return False
+    lo = sp.Integer(0) if (x.is_positive or x.is_nonnegative) else -sp.oo
+    hi = sp.Integer(0) if (x.is_negative or x.is_nonpositive) else sp.oo
+    inner = sorted((p for p in points if p.is_real and lo < p < hi), key=lambda r: float(r))
+    if len(inner) > 8:
+        return False
+    ends = [lo, *inner, hi]
+    t = sp.Symbol("t_case", positive=True)
+    for a, b in zip(ends, ends[1:]):
+        phi = _interval_map(a, b, t)
+        if phi is None:
+            return False
+        if simplify_to_zero(e.xreplace({x: phi})) != 0:
+            return False
+    for p in inner:
+        v = e.xreplace({x: p})
+        if v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            continue  # undefined at the breakpoint: the statement says nothing there
+        if simplify_to_zero(v) != 0:
+            return False
+    return True
+
+
 def sample_point(symbols: Iterable[sp.Symbol], rng: random.Random,
                  constraints: Sequence = ()) -> dict:
     """A random exact rational point respecting each symbol's sign assumptions and the
@@ -167,6 +228,9 @@ def check_identity(components: Sequence[sp.Expr], identity: str, *, points: int 
     remainders = [simplify_to_zero(c) for c in comps]
     if all(r == 0 for r in remainders):
         return Proof("proved", identity, sp.Integer(0), method="symbolic simplification")
+    if all(r == 0 or split_cases_zero(r) for r in remainders):
+        return Proof("proved", identity, sp.Integer(0),
+                     method="symbolic simplification on each sign case of the Abs/Piecewise arguments")
     rng = random.Random(seed)
     syms = set(extra_symbols)
     for r in remainders + comps:
