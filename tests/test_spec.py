@@ -86,7 +86,7 @@ def test_rates_regularizer_schedule():
     assert p.schedule == 1 / (1 + TIME) and p.schedule.free_symbols == {TIME}
     q = load_spec(SHARED + 'rates = {a = "1/2", b = 1, c = 1}\n')
     assert q.metric == sp.ImmutableMatrix(sp.diag(sp.Rational(1, 2), 1, 1))
-    m = load_spec(SHARED + 'metric = [["1", "a", 0], ["a", "1", 0], [0, 0, "1"]]\n')
+    m = load_spec(SHARED + 'metric = [["2", "a", 0], ["a", "2", 0], [0, 0, "1"]]\n')
     assert m.metric[0, 1] == m.params[0]
 
 
@@ -105,7 +105,7 @@ def test_round_trip_metric_regularizer_schedule():
     text = QUADRATIC + 'rates = {u = "1", v = "2"}\nregularizer = "u**2 + v**2"\nschedule = "1/(1+t)"\n'
     p = load_spec(text)
     assert load_spec(dump_spec(p)) == p
-    m = load_spec(SHARED + 'metric = [["1", "a", 0], ["a", "1", 0], [0, 0, "1"]]\nregularizer = "a**2"\n'
+    m = load_spec(SHARED + 'metric = [["2", "a", 0], ["a", "2", 0], [0, 0, "1"]]\nregularizer = "a**2"\n'
                   'constants = {lam = "positive"}\nschedule = "lam*exp(-t)"\n')
     assert load_spec(dump_spec(m)) == m
     # negative control: an edited dump is a different model
