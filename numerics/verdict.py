@@ -33,7 +33,42 @@ class Verdict:
             return 0.0
         return min(float(self.dps), -math.log10(self.residual))
 
+    @property
+    def status(self) -> str:
+        """confirmed / refuted / inconclusive / error / skipped."""
+        return self.details.get("status", "confirmed" if self.passed else "refuted")
+
     def as_dict(self) -> dict:
         d = asdict(self)
         d["digits"] = round(self.digits, 2)
         return d
+
+
+#: what the tolerance means, per kind of check (the table's "test" column and the JSON "test")
+TESTS = {
+    "law": ("defect <= tol", "max_t |h(x(t)) - h(x(0))| / max(1, |h(x(0))|) at most the tolerance"),
+    "mirror": ("defect <= tol", "max_t |grad R(w(t)) - mu(t)| (or |w(t) - grad Q(mu(t))|), relative, "
+                                "at most the tolerance"),
+    "limit": ("distance <= tol", "|w_flow(oo) - argmin D_R(w, w0) s.t. Xw = y|, relative, at most the tolerance"),
+    "limit-potential": ("decreasing, last <= tol", "the defect |factor (R(w) - R(0)) - leading(w)| decreases "
+                        "along scales approaching the limit point and ends below tol = max(1/2 x the "
+                        "first defect, its error estimate)"),
+    "regime": ("decreasing, last <= tol", "the distance of the flow limit to the reference interpolant "
+               "decreases along the scale sweep and ends below tol = 1/2 x the first distance"),
+    "no-mirror": ("|bracket| > tol", "the witness Lie bracket at an exact point is larger than the "
+                  "rounding tolerance: the refusal of a potential is not an artefact"),
+    "flow": ("-", "the flow itself could not be integrated"),
+}
+
+
+def test_meaning(kind: str, wide: bool = False) -> str:
+    short, long = TESTS.get(kind, ("-", "no numeric test"))
+    return long if wide else short
+
+
+def skipped(model: str, claim: str, kind: str, dps: int, reason: str, symbolic: str = "") -> Verdict:
+    """A check that does not apply to this model or problem (never a failure, never a pass of
+    the claim: ``status`` is "skipped" and ``details.reason`` says why)."""
+    return Verdict(model=model, claim=claim, kind=kind, passed=True, residual=math.nan,
+                   tolerance=math.nan, dps=dps, error_estimate=math.nan, symbolic=symbolic,
+                   details={"status": "skipped", "reason": reason})
