@@ -9,7 +9,6 @@ claims symbolically, and confirm everything numerically on a small random least-
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import functools
 import json
 import math
@@ -393,8 +392,10 @@ def cmd_check(args) -> int:
         if jobs == 1:
             results = map(run, targets)
         else:  # entries are independent: one process each, rows printed in catalog order
-            pool = concurrent.futures.ProcessPoolExecutor(jobs, initializer=_worker_init)
-            results = pool.map(run, targets)
+            import multiprocessing
+
+            pool = multiprocessing.Pool(jobs, initializer=_worker_init)
+            results = pool.imap(run, targets)
         for k, (target, rows) in enumerate(zip(targets, results), 1):
             for rec in rows:
                 records.append(rec)
@@ -409,15 +410,14 @@ def cmd_check(args) -> int:
                 print(f"  [{k}/{len(targets)}] {target} done; {_fmt_s(el)} elapsed, ETA {_fmt_s(eta)}",
                       file=sys.stderr, flush=True)
     except BaseException:
-        if pool is not None:  # stop at once: cancel what has not started, kill what runs
-            for proc in list(getattr(pool, "_processes", {}).values()):
-                proc.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
+        if pool is not None:  # Ctrl-C, a closed pipe, an error: kill the workers at once
+            pool.terminate()
             pool = None
         raise
     finally:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.close()
+            pool.join()
     failed = [r for r in records if not r["passed"]]
     skipped = [r for r in records if r["status"] == "skipped"]
     total = time.perf_counter() - t_start
