@@ -9,12 +9,14 @@ claims symbolically, and confirm everything numerically on a small random least-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import math
 import os
 import signal
 import sys
+import threading
 import time
 
 import sympy as sp
@@ -620,6 +622,37 @@ def _add_limits(parser) -> None:
                    help=f"longest expression string (default {DEFAULT.max_chars})")
     g.add_argument("--max-dps", type=int, default=None, metavar="N",
                    help=f"highest --dps accepted (default {DEFAULT.max_dps})")
+    g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="stop with a clear error (exit 2) after this wall time (default: none)")
+
+
+class TimeLimit(BaseException):
+    """Raised by the --timeout alarm. A BaseException, so that no ``except Exception`` inside
+    SymPy or mpmath can swallow it on the way out."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds):
+    """SIGALRM after ``seconds`` of wall time (main thread, POSIX); a no-op otherwise."""
+    if not seconds:
+        yield
+        return
+    if seconds <= 0:
+        raise IbcheckError(f"--timeout must be positive, got {seconds}")
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ring(signum, frame):
+        raise TimeLimit(seconds)
+
+    old = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -685,7 +718,7 @@ def _dispatch(args) -> int:
 
     cmds = {"list": cmd_list, "derive": cmd_derive, "check": cmd_check, "verify": cmd_verify,
             "reproduce": cmd_reproduce}
-    with bounds.using(_limits_from(args)):
+    with bounds.using(_limits_from(args)), _deadline(getattr(args, "timeout", None)):
         return cmds[args.cmd](args)
 
 
@@ -704,6 +737,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    except TimeLimit as e:
+        _err(f"stopped: the time limit of {e.args[0]:g} s was reached (raise it with --timeout)")
+        return 2
     except BrokenPipeError:  # e.g. `ibcheck check --all | head -1`: stop quietly
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
