@@ -43,6 +43,36 @@ class Verdict:
         d["digits"] = round(self.digits, 2)
         return d
 
+    def _repr_html_(self) -> str:  # Jupyter
+        return verdicts_html([self])
+
+
+class Verdicts(list):
+    """A list of verdicts that a notebook displays as an HTML table: ``Verdicts(confirm(...))``."""
+
+    def _repr_html_(self) -> str:
+        return verdicts_html(self)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2e}" if isinstance(x, float) and math.isfinite(x) else "&ndash;"
+
+
+def verdicts_html(verdicts) -> str:
+    """An HTML table of verdicts: model, claim, symbolic and numeric status, residual,
+    tolerance and what it means, digits (escaped: claims are user text)."""
+    from html import escape
+
+    head = ("model", "claim", "symbolic", "numeric", "residual", "tolerance", "test", "digits")
+    rows = []
+    for v in verdicts:
+        digits = "&ndash;" if v.kind == "no-mirror" or not math.isfinite(v.residual) else f"{v.digits:.1f}"
+        cells = (escape(v.model), escape(v.claim), escape(v.symbolic or "-"), escape(v.status),
+                 _fmt(v.residual), _fmt(v.tolerance), escape(test_meaning(v.kind)), digits)
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return ("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
 
 #: what the tolerance means, per kind of check (the table's "test" column and the JSON "test")
 TESTS = {

@@ -328,3 +328,19 @@ def test_no_raw_sympy_text_in_a_document():
     doc = latex_document(derive(CATALOG["diagonal-depth3"].parameterization()))
     assert "Abs(" not in doc and "**" not in doc and "lim_{alpha" not in doc
     assert r"\lim_{\alpha \to 0}" in doc
+
+
+def test_notebook_display_of_derivations_proofs_and_verdicts():
+    from numerics.verdict import Verdict, Verdicts, skipped
+    from theory import derive, display
+
+    d = derive(CATALOG["diagonal-quadratic"].parameterization())
+    tex = display.derivation_latex(d)
+    assert tex.startswith("$$") and tex.endswith("$$") and "Abs(" not in tex and r"\aligned" not in tex
+    assert "Mirror potential" in tex and "Conservation laws" in tex
+    display.install()
+    assert d._repr_latex_() == tex and d.laws[0][1]._repr_latex_().startswith(r"\textbf{proved}")
+    v = Verdict(model="m<1>", claim="law u*v & co", kind="law", passed=True, residual=1e-30,
+                tolerance=1e-25, dps=30, error_estimate=1e-31, symbolic="proved")
+    html = Verdicts([v, skipped("m", "KKT", "limit", 30, "one output")])._repr_html_()
+    assert html.count("<tr>") == 3 and "m&lt;1&gt;" in html and "&amp; co" in html and "skipped" in html
