@@ -82,7 +82,7 @@ def spec_tables(draw):
         spec["map"] = spec["map"][:1]
     if draw(st.integers(0, 4)) == 0:
         spec["rates"] = {n: draw(st.sampled_from(["1", "2", "1/2", "0", "-1", "alpha"])) for n in names}
-    damage = draw(st.integers(0, 9))
+    damage = draw(st.integers(0, 14))  # about half stay intact
     if damage == 1:  # near-valid: a typo in a key
         key = draw(st.sampled_from(sorted(spec)))
         spec[key + "x"] = spec.pop(key)
