@@ -65,6 +65,11 @@ HOSTILE = [
 ]
 
 
+def _with_param(expr: str, names) -> str:
+    """Most maps should involve a parameter (a constant map is refused, tested elsewhere)."""
+    return expr if any(n in expr for n in names) else f"{names[0]}*({expr})"
+
+
 @st.composite
 def spec_tables(draw):
     """A spec as a Python dict: valid, then (mostly) damaged."""
@@ -75,7 +80,7 @@ def spec_tables(draw):
     n_out = draw(st.integers(1, 2))
     spec = {"name": draw(st.sampled_from(["m", "my model", "x" * 50])), "params": params,
             "constants": {"alpha": "positive"},
-            "map": [draw(expressions(names)) for _ in range(n_out)],
+            "map": [_with_param(draw(expressions(names)), names) for _ in range(n_out)],
             "init": {n: draw(st.sampled_from(["alpha", "1", "1/2", "-1", "0", "2*alpha"])) for n in names}}
     if draw(st.booleans()):
         spec["separable"] = draw(st.integers(1, 3))
