@@ -4,26 +4,34 @@ Options (also as environment variables, for CI):
 
 * ``--ibcheck-dps N`` / ``IBCHECK_DPS``: working digits of numeric checks (default 30);
 * ``--ibcheck-profile quick|deep`` / ``IBCHECK_PROFILE``: the hypothesis profile. *quick* (default)
-  runs few examples per property; *deep* runs many and also selects tests marked ``slow``.
+  runs few examples per property and does not shrink (a failing property reports its first
+  counterexample within seconds); *deep* runs many, shrinks, and also selects tests marked ``slow``.
 
-Fixtures: ``ibcheck_dps`` (int) and ``ibcheck_profile`` (str). The hypothesis profiles
-``ibcheck-quick`` and ``ibcheck-deep`` are registered here, so ``@given`` tests in a user's own
-suite follow the same switch.
+Fixtures: ``ibcheck_dps`` (int) and ``ibcheck_profile`` (str); marker ``ibcheck``.
+
+The profile applies **only** to ibcheck's own tests: hypothesis tests that use one of these
+fixtures, carry the ``ibcheck`` marker, or live in a module that uses
+:mod:`numerics.strategies`. Every other hypothesis test in the session keeps its own settings
+(no global profile is loaded). Settings a test states itself (``@settings(...)``) win over the
+profile's.
 """
 from __future__ import annotations
 
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 PROFILES = {
+    # no shrink phase: a wrong claim fails on its first counterexample, reported at once
+    # (shrinking a slow numeric property took minutes); the deep profile shrinks
     "quick": dict(max_examples=6, deadline=None, derandomize=True,
+                  phases=(Phase.explicit, Phase.reuse, Phase.generate),
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]),
     "deep": dict(max_examples=200, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]),
 }
-for _name, _kw in PROFILES.items():
+for _name, _kw in PROFILES.items():  # registered for users who want them globally; never loaded here
     settings.register_profile(f"ibcheck-{_name}", **_kw)
 
 
@@ -43,9 +51,56 @@ def pytest_configure(config):
     prof = _profile(config)
     if prof not in PROFILES:
         raise pytest.UsageError(f"unknown ibcheck profile {prof!r}; choose one of {sorted(PROFILES)}")
-    settings.load_profile(f"ibcheck-{prof}")
+    config.addinivalue_line("markers", "ibcheck: run this hypothesis test under ibcheck's profile "
+                                       "(--ibcheck-profile)")
     if prof == "deep" and config.option.markexpr == "not slow":
         config.option.markexpr = ""  # the deep profile runs the slow tests too
+
+
+FIXTURES = ("ibcheck_dps", "ibcheck_profile")
+
+
+def _uses_ibcheck(item) -> bool:
+    """A test of ibcheck's: one of its fixtures, its marker, or its strategies in the module."""
+    if any(f in getattr(item, "fixturenames", ()) for f in FIXTURES):
+        return True
+    if item.get_closest_marker("ibcheck") is not None:
+        return True
+    mod = getattr(item, "module", None)
+    if mod is None:
+        return False
+    from . import strategies
+
+    names = {n for n in dir(strategies) if not n.startswith("_")}
+    for v in vars(mod).values():
+        if v is strategies or (getattr(v, "__module__", None) == strategies.__name__
+                               and getattr(v, "__name__", None) in names):
+            return True
+    return False
+
+
+def apply_profile(test, profile: str) -> None:
+    """Give a ``@given`` test the profile's settings, keeping those it states itself."""
+    current = getattr(test, "_hypothesis_internal_use_settings", None)
+    base = settings.default
+    kw = dict(PROFILES[profile])
+    if current is not None and current is not base:  # explicit @settings: they win
+        kw = {k: v for k, v in kw.items() if getattr(current, k) == getattr(base, k)}
+    test._hypothesis_internal_use_settings = settings(current, **kw) if current is not None \
+        else settings(**kw)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    prof = _profile(config)
+    done = set()
+    for item in items:
+        fn = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        if fn is None or not hasattr(fn, "hypothesis") or id(fn) in done:
+            continue
+        if _uses_ibcheck(item):
+            apply_profile(fn, prof)
+            done.add(id(fn))
 
 
 def pytest_report_header(config):

@@ -33,7 +33,72 @@ class Verdict:
             return 0.0
         return min(float(self.dps), -math.log10(self.residual))
 
+    @property
+    def status(self) -> str:
+        """confirmed / refuted / inconclusive / error / skipped."""
+        return self.details.get("status", "confirmed" if self.passed else "refuted")
+
     def as_dict(self) -> dict:
         d = asdict(self)
         d["digits"] = round(self.digits, 2)
         return d
+
+    def _repr_html_(self) -> str:  # Jupyter
+        return verdicts_html([self])
+
+
+class Verdicts(list):
+    """A list of verdicts that a notebook displays as an HTML table: ``Verdicts(confirm(...))``."""
+
+    def _repr_html_(self) -> str:
+        return verdicts_html(self)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.2e}" if isinstance(x, float) and math.isfinite(x) else "&ndash;"
+
+
+def verdicts_html(verdicts) -> str:
+    """An HTML table of verdicts: model, claim, symbolic and numeric status, residual,
+    tolerance and what it means, digits (escaped: claims are user text)."""
+    from html import escape
+
+    head = ("model", "claim", "symbolic", "numeric", "residual", "tolerance", "test", "digits")
+    rows = []
+    for v in verdicts:
+        digits = "&ndash;" if v.kind == "no-mirror" or not math.isfinite(v.residual) else f"{v.digits:.1f}"
+        cells = (escape(v.model), escape(v.claim), escape(v.symbolic or "-"), escape(v.status),
+                 _fmt(v.residual), _fmt(v.tolerance), escape(test_meaning(v.kind)), digits)
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return ("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
+#: what the tolerance means, per kind of check (the table's "test" column and the JSON "test")
+TESTS = {
+    "law": ("defect <= tol", "max_t |h(x(t)) - h(x(0))| / max(1, |h(x(0))|) at most the tolerance"),
+    "mirror": ("defect <= tol", "max_t |grad R(w(t)) - mu(t)| (or |w(t) - grad Q(mu(t))|), relative, "
+                                "at most the tolerance"),
+    "limit": ("distance <= tol", "|w_flow(oo) - argmin D_R(w, w0) s.t. Xw = y|, relative, at most the tolerance"),
+    "limit-potential": ("decreasing, last <= tol", "the defect |factor (R(w) - R(0)) - leading(w)| decreases "
+                        "along scales approaching the limit point and ends below tol = max(1/2 x the "
+                        "first defect, its error estimate)"),
+    "regime": ("decreasing, last <= tol", "the distance of the flow limit to the reference interpolant "
+               "decreases along the scale sweep and ends below tol = 1/2 x the first distance"),
+    "no-mirror": ("|bracket| > tol", "the witness Lie bracket at an exact point is larger than the "
+                  "rounding tolerance: the refusal of a potential is not an artefact"),
+    "flow": ("-", "the flow itself could not be integrated"),
+}
+
+
+def test_meaning(kind: str, wide: bool = False) -> str:
+    short, long = TESTS.get(kind, ("-", "no numeric test"))
+    return long if wide else short
+
+
+def skipped(model: str, claim: str, kind: str, dps: int, reason: str, symbolic: str = "") -> Verdict:
+    """A check that does not apply to this model or problem (never a failure, never a pass of
+    the claim: ``status`` is "skipped" and ``details.reason`` says why)."""
+    return Verdict(model=model, claim=claim, kind=kind, passed=True, residual=math.nan,
+                   tolerance=math.nan, dps=dps, error_estimate=math.nan, symbolic=symbolic,
+                   details={"status": "skipped", "reason": reason})

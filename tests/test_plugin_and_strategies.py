@@ -31,35 +31,114 @@ def test_catalog_values_cover_every_constant(pair):
 
 def _run_user_suite(pytester, *args):
     pytester.makepyfile(test_user="""
-        from hypothesis import given, settings
+        from hypothesis import given, settings, strategies as st
         from numerics import strategies as ibst
+        CALLS = {"ib": 0}
 
         def test_dps(ibcheck_dps, ibcheck_profile):
-            print("DPS", ibcheck_dps, "PROFILE", ibcheck_profile, "EXAMPLES", settings().max_examples)
+            print("DPS", ibcheck_dps, "PROFILE", ibcheck_profile)
 
         @given(ibst.scales())
         def test_property(alpha):
+            CALLS["ib"] += 1
             assert alpha > 0
+
+        def test_zz_report():
+            print("IBCHECK_EXAMPLES", CALLS["ib"])
     """)
     return pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", *args)
 
 
 def test_plugin_options_reach_fixtures_and_hypothesis_profile(pytester):
     res = _run_user_suite(pytester, "--ibcheck-dps", "50", "--ibcheck-profile", "deep")
-    res.assert_outcomes(passed=2)
-    res.stdout.fnmatch_lines(["*DPS 50 PROFILE deep EXAMPLES 200*"])
+    res.assert_outcomes(passed=3)
+    res.stdout.fnmatch_lines(["*DPS 50 PROFILE deep*"])
+    n = int(next(l for l in res.stdout.lines if "IBCHECK_EXAMPLES" in l).split()[-1])
+    assert n > 6  # the deep profile ran many more examples than quick's 6 (20 distinct scales exist)
 
 
 def test_plugin_defaults_to_the_quick_profile(pytester):
     res = _run_user_suite(pytester)
-    res.assert_outcomes(passed=2)
-    res.stdout.fnmatch_lines(["*DPS 30 PROFILE quick EXAMPLES 6*"])
+    res.assert_outcomes(passed=3)
+    res.stdout.fnmatch_lines(["*DPS 30 PROFILE quick*", "*IBCHECK_EXAMPLES 6*"])
 
 
 def test_plugin_refuses_a_precision_too_low(pytester):
     res = _run_user_suite(pytester, "--ibcheck-dps", "8")
     assert res.ret != 0
     res.stderr.fnmatch_lines(["*too low*"])
+
+
+def test_plugin_leaves_a_users_other_hypothesis_tests_alone(pytester):
+    """A user's own property test (no ibcheck fixture, marker or strategy) keeps hypothesis's
+    defaults: 100 random examples, and settings it states itself are kept."""
+    pytester.makepyfile(test_other="""
+        from hypothesis import given, settings, strategies as st
+        CALLS = {"plain": 0, "mine": 0}
+
+        @given(st.integers())
+        def test_plain(x):
+            CALLS["plain"] += 1
+
+        @settings(max_examples=13)
+        @given(st.integers())
+        def test_mine(x):
+            CALLS["mine"] += 1
+
+        def test_zz_report():
+            print("COUNTS", CALLS["plain"], CALLS["mine"], settings.default.derandomize)
+    """)
+    res = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    res.assert_outcomes(passed=3)
+    res.stdout.fnmatch_lines(["*COUNTS 100 13 False*"])
+
+
+def test_marked_test_gets_the_profile_but_keeps_its_own_settings(pytester):
+    pytester.makepyfile(test_marked="""
+        import pytest
+        from hypothesis import given, settings, strategies as st
+        CALLS = {"a": 0, "b": 0}
+
+        @pytest.mark.ibcheck
+        @given(st.integers())
+        def test_a(x):
+            CALLS["a"] += 1
+
+        @pytest.mark.ibcheck
+        @settings(max_examples=3)
+        @given(st.integers())
+        def test_b(x):
+            CALLS["b"] += 1
+
+        def test_zz_report():
+            print("COUNTS", CALLS["a"], CALLS["b"])
+    """)
+    res = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    res.assert_outcomes(passed=3)
+    res.stdout.fnmatch_lines(["*COUNTS 6 3*"])
+
+
+def test_a_failing_property_reports_within_seconds_in_the_quick_profile(pytester):
+    """No shrinking in the quick profile: a slow failing property fails on its first
+    counterexample instead of spending minutes shrinking it."""
+    pytester.makepyfile(test_fail="""
+        import time
+        from hypothesis import given
+        from numerics import strategies as ibst
+
+        @given(ibst.least_squares(n=4))
+        def test_wrong(data):
+            time.sleep(0.2)   # a slow numeric check
+            X, y = data
+            assert len(X) > 99  # a wrong claim: fails on every example
+    """)
+    import time
+    t0 = time.perf_counter()
+    res = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    elapsed = time.perf_counter() - t0
+    res.assert_outcomes(failed=1)
+    assert "test_wrong(" in res.stdout.str()  # the counterexample is reported
+    assert elapsed < 20, elapsed
 
 
 def test_the_plugin_is_registered_as_a_pytest11_entry_point():

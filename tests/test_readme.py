@@ -20,4 +20,7 @@ def test_ci_property_example_runs():
     block = next(b for b in _python_blocks() if "@given" in b)
     ns = {}
     exec(compile(block, "README:property-test", "exec"), ns)
+    # called directly, not collected: give it the profile the plugin gives it under pytest
+    from numerics.plugin import apply_profile
+    apply_profile(ns["test_uv_is_conserved"], "quick")
     ns["test_uv_is_conserved"](ibcheck_dps=30)

@@ -3,6 +3,7 @@ the problem (negative controls: typo'd keys, unknown symbols, ...)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import sympy as sp
@@ -86,7 +87,7 @@ def test_rates_regularizer_schedule():
     assert p.schedule == 1 / (1 + TIME) and p.schedule.free_symbols == {TIME}
     q = load_spec(SHARED + 'rates = {a = "1/2", b = 1, c = 1}\n')
     assert q.metric == sp.ImmutableMatrix(sp.diag(sp.Rational(1, 2), 1, 1))
-    m = load_spec(SHARED + 'metric = [["1", "a", 0], ["a", "1", 0], [0, 0, "1"]]\n')
+    m = load_spec(SHARED + 'metric = [["2", "a", 0], ["a", "2", 0], [0, 0, "1"]]\n')
     assert m.metric[0, 1] == m.params[0]
 
 
@@ -105,7 +106,7 @@ def test_round_trip_metric_regularizer_schedule():
     text = QUADRATIC + 'rates = {u = "1", v = "2"}\nregularizer = "u**2 + v**2"\nschedule = "1/(1+t)"\n'
     p = load_spec(text)
     assert load_spec(dump_spec(p)) == p
-    m = load_spec(SHARED + 'metric = [["1", "a", 0], ["a", "1", 0], [0, 0, "1"]]\nregularizer = "a**2"\n'
+    m = load_spec(SHARED + 'metric = [["2", "a", 0], ["a", "2", 0], [0, 0, "1"]]\nregularizer = "a**2"\n'
                   'constants = {lam = "positive"}\nschedule = "lam*exp(-t)"\n')
     assert load_spec(dump_spec(m)) == m
     # negative control: an edited dump is a different model
@@ -200,3 +201,76 @@ def test_documented_examples_load():
     wd = specs["uv-weight-decay"]
     assert wd.init == (sp.Rational(1, 10),) * 4 and wd.metric == sp.ImmutableMatrix(sp.diag(1, 2, 1, 2))
     assert specs["shared-hidden-unit"].metric[2, 2] == sp.Rational(1, 2)
+
+
+# ---- spec files are data, never code ----------------------------------------------------------
+HOSTILE_FIELDS = [
+    ("u.__class__", "operator '.' is not allowed"),
+    ("__import__('os').system('true')", "unknown symbol '__import__'"),
+    ("(lambda: u)()", "unknown symbol 'lambda'"),
+    ("'u'", "unexpected"),
+    ("eval('u')", "unknown symbol 'eval'"),
+    ("u if v else 1", "unknown symbol 'if'"),
+    ("u[0]", "operator '['"),
+    ("u == v", "operator '=='"),
+    ("2j*u", "complex number"),
+    ("sqrt(-1)*u", "complex number"),
+    ("u**9**9**9", "astronomically large"),
+    ("(u+v)**100000", "exponent is 100000"),
+    ("1e999999999*u", "out of range"),
+    ("(u+v+u*v+1+u**2+v**2)**8", "number of terms"),
+    ("2**9**9**9", "astronomically large"),
+    ("exec('1')", "unknown symbol 'exec'"),
+]
+
+
+@pytest.mark.parametrize("text, message", HOSTILE_FIELDS)
+def test_a_spec_string_cannot_run_code_or_hang(text, message):
+    import time
+
+    for field in ("map", "init"):
+        if field == "init" and any(c in text for c in "uv"):
+            continue  # init may use constants only: a symbol there is refused before anything else
+        spec = ('name = "h"\nparams = ["u", "v"]\n' +
+                (f'map = [{json.dumps(text)}]\ninit = {{u = 1, v = 2}}\n' if field == "map" else
+                 f'map = ["u*v"]\ninit = {{u = {json.dumps(text)}, v = 2}}\n'))
+        t0 = time.perf_counter()
+        with pytest.raises(InvalidParameterization, match=re.escape(message)):
+            load_spec(spec)
+        assert time.perf_counter() - t0 < 1.0
+
+
+def test_a_benign_twin_of_each_refusal_is_accepted():
+    """Negative control: the limits refuse only what exceeds them."""
+    p = load_spec('name = "ok"\nparams = ["u", "v"]\nmap = ["(u+v)**3 + exp(u) - sqrt(v**2 + 1)", '
+                  '"u**(1/2)*v"]\ninit = {u = "1e2", v = "2"}\n')
+    assert p.init[0] == 100 and p.n_outputs == 2
+
+
+@pytest.mark.parametrize("name", ["t", "w", "mu", "w_1", "mu_2", "_x", "T_mu"])
+def test_internal_names_are_reserved(name):
+    with pytest.raises(SpecError, match="reserved"):
+        load_spec(f'name = "r"\nparams = ["{name}", "v"]\nmap = ["{name}*v"]\ninit = {{{name} = 1, v = 2}}\n')
+
+
+def test_binary_and_non_utf8_files_are_clean_errors(tmp_path):
+    b = tmp_path / "b.toml"
+    b.write_bytes(b"\x00\x01\x02" * 100)
+    with pytest.raises(SpecError, match="binary file"):
+        load_spec(b)
+    c = tmp_path / "c.toml"
+    c.write_bytes(b'name = "\xe9"\n')
+    with pytest.raises(SpecError, match="not UTF-8"):
+        load_spec(c)
+
+
+def test_limits_are_a_context():
+    from theory import bounds
+
+    text = 'name = "d"\nparams = ["u", "v"]\nmap = ["(u-v)**30"]\ninit = {u = 1, v = 0}\n'
+    with pytest.raises(bounds.LimitExceeded, match="--max-degree"):
+        load_spec(text)
+    with bounds.using(max_degree=40):
+        assert load_spec(text).n_outputs == 1
+    with pytest.raises(bounds.LimitExceeded):
+        load_spec(text)  # back to the default outside the block

@@ -150,12 +150,67 @@ _SAFE_COMMANDS = frozenset(_GREEK + [g.capitalize() for g in _GREEK] + """
 """.split())
 
 
+_LIMIT_TEXT = re.compile(r"^lim_\{(\w+)->(\w+)\}\s*(.+?)\*\(R\(w\) - R\(0\)\)\s*=\s*(.+?)"
+                         r"(?:\s*\[(.*)\])?$")
+_PLAIN_MATH = re.compile(r"^[\w\s*+\-/().,^]+$")
+
+
+def _sympy_text(s: str):
+    """A SymPy expression from SymPy's own text (``Abs(w)/2``, ``alpha**2``), parsed without
+    evaluation of anything but the known functions; None when it is not such text."""
+    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+    from .spec import FUNCTIONS
+
+    if not _PLAIN_MATH.match(s) or "__" in s or len(s) > 400:
+        return None
+    names = {n: sp.Symbol(n) for n in re.findall(r"[A-Za-z_]\w*", s) if n not in FUNCTIONS}
+    try:
+        e = parse_expr(s, local_dict=names, global_dict={"__builtins__": {}, **FUNCTIONS,
+                                                         "Integer": sp.Integer, "Float": sp.Float,
+                                                         "Rational": sp.Rational, "Symbol": sp.Symbol},
+                       transformations=standard_transformations)
+    except Exception:  # any failure: not plain SymPy text, the caller escapes it as prose
+        return None
+    return e if isinstance(e, sp.Expr) else None
+
+
+def _sympy_identity_tex(s: str) -> str | None:
+    """SymPy-text statements (``lim_{alpha->0} 3*alpha*(R(w) - R(0)) = Abs(w) [how]``,
+    ``A = B``) typeset as math, so that no raw SymPy text reaches a document."""
+    m = _LIMIT_TEXT.match(s)
+    if m:
+        a, point, phi, lead, how = m.groups()
+        pa, pphi, plead = _sympy_text(a), _sympy_text(phi), _sympy_text(lead)
+        if None not in (pa, pphi, plead):
+            pt = r"\infty" if point in ("oo", "inf") else escape_text(point)
+            out = (rf"$\lim_{{{latex_expr(pa)} \to {pt}}} {latex_expr(pphi)}\,\bigl(R(w) - R(0)\bigr)"
+                   rf" = {latex_expr(plead)}$")
+            return out + (f" [{_prose_tex(how)}]" if how else "")
+    if s.count("=") == 1 and "\\" not in s:
+        lhs, rhs = (x.strip() for x in s.split("="))
+        el, er = _sympy_text(lhs), _sympy_text(rhs)
+        if el is not None and er is not None:
+            return f"${latex_expr(el)} = {latex_expr(er)}$"
+    return None
+
+
+def _prose_tex(s: str) -> str:
+    """Prose with embedded SymPy words: escaped, with ``grad`` written out (no raw ``**``)."""
+    s = s.replace("**", "^").replace("*", " ")
+    return escape_text(s).replace(r"-\textgreater{}", r"$\to$")
+
+
 def _identity_tex(s: str) -> str:
     """The statement a proof checked, as text-mode LaTeX: ``$...$`` strings are trusted math;
-    ASCII strings using only known LaTeX commands are typeset as math; anything else is escaped."""
+    ASCII strings using only known LaTeX commands are typeset as math; SymPy's own text
+    (``lim_{alpha->0} ... = Abs(w)``) is parsed and typeset; anything else is escaped."""
     s = str(s).strip()
     if len(s) > 1 and s.startswith("$") and s.endswith("$") and s.count("$") == 2:
         return s
+    sym = _sympy_identity_tex(s)
+    if sym is not None:
+        return sym
     cmds = re.findall(r"\\([A-Za-z]+)", s)
     if (cmds and s.isascii() and not re.search(r"[&%#$~]", s) and _balanced(s)
             and all(c in _SAFE_COMMANDS for c in cmds) and not re.search(r"\\[^A-Za-z,;!{} ]", s)):

@@ -309,7 +309,85 @@ def _validate(p: Parameterization) -> None:
         if extra:
             raise InvalidParameterization(
                 f"{p.name}: schedule uses {_names(extra)}; it may use t and the constants only")
+    _check_smooth_and_real(p)
+    _check_metric(p)
     _check_regular_at_init(p)
+    _check_moves(p)
+
+
+#: functions a flow cannot differentiate (kinks, jumps) or that leave the reals: refused by name
+NON_SMOOTH = (sp.Abs, sp.sign, sp.Min, sp.Max, sp.Piecewise, sp.floor, sp.ceiling, sp.Heaviside,
+              sp.DiracDelta, sp.frac, sp.re, sp.im, sp.arg, sp.conjugate)
+
+
+def _check_smooth_and_real(p: Parameterization) -> None:
+    """Maps, metric and regularizer must be differentiable (no Abs/sign/Min/Max/Piecewise/floor,
+    refused by name) and every part real (no I); each output must depend on a parameter."""
+    parts = [(f"output w_{i + 1}", e) for i, e in enumerate(p.outputs)]
+    if p.metric is not None:
+        parts += [("the metric", e) for e in p.metric]
+    if p.regularizer is not None:
+        parts.append(("the regularizer", p.regularizer))
+    for what, e in parts:
+        for f in NON_SMOOTH:
+            if e.has(f):
+                raise InvalidParameterization(
+                    f"{p.name}: {what} = {e} uses {f.__name__}, which is not differentiable "
+                    "everywhere; ibcheck needs a smooth map (write e.g. sqrt(u**2 + eps**2) for Abs(u))")
+    others = [(f"initial value of {s}", v) for s, v in zip(p.params, p.init)]
+    if p.schedule is not None:
+        others.append(("the schedule", p.schedule))
+    for what, e in parts + others:
+        if e.has(sp.I) or (e.is_number and e.is_real is False):
+            raise InvalidParameterization(f"{p.name}: {what} = {e} is complex; every quantity must be real")
+    params = set(p.params)
+    for i, e in enumerate(p.outputs):
+        if not (e.free_symbols & params):
+            raise InvalidParameterization(
+                f"{p.name}: output w_{i + 1} = {e} does not depend on any parameter (a constant map "
+                "cannot be trained)")
+
+
+def _check_metric(p: Parameterization) -> None:
+    r"""Rates must be positive and a metric symmetric and positive definite (at the initial
+    point, by leading principal minors, Sylvester's criterion): otherwise the flow is not a
+    gradient flow and blows up or stalls. Only what SymPy can decide is refused."""
+    if p.metric is None:
+        return
+    M = sp.Matrix(p.metric)
+    at0 = p.init_map
+    if M.is_diagonal():
+        for k in range(M.rows):
+            r, r0 = M[k, k], M[k, k].xreplace(at0)
+            if r.is_positive is False or r0.is_positive is False:
+                raise InvalidParameterization(
+                    f"{p.name}: the rate (metric entry) of {p.params[k]} is {r}"
+                    f"{'' if r0 == r else f' = {r0} at the initialization'}, not positive; "
+                    "rates must be > 0")
+        return
+    asym = (M - M.T).applyfunc(lambda e: sp.expand(e))
+    if any(e != 0 for e in asym):
+        raise InvalidParameterization(f"{p.name}: the metric is not symmetric")
+    if M.rows > 8:  # minors of larger symbolic matrices cost more than they are worth here
+        return
+    M0 = M.xreplace(at0)
+    for k in range(1, M0.rows + 1):
+        minor = sp.factor(M0[:k, :k].det())
+        if minor.is_positive is False:
+            raise InvalidParameterization(
+                f"{p.name}: the metric is not positive definite at the initialization (its leading "
+                f"{k}x{k} minor is {minor})")
+
+
+def _check_moves(p: Parameterization) -> None:
+    """An initialization where every output has zero gradient is a critical point of every
+    loss: the flow never moves, so nothing about its limit can be checked."""
+    J = p.jacobian()
+    if J.xreplace(p.init_map).is_zero_matrix:
+        raise InvalidParameterization(
+            f"{p.name}: the initialization {', '.join(f'{k}={v}' for k, v in list(p.init_map.items())[:6])}"
+            f"{' ...' if p.dim > 6 else ''} is a critical point (every output has zero gradient "
+            "there): the flow never moves; start away from it")
 
 
 _DOMAIN_FLAGS = (("positive", "is_positive"), ("negative", "is_negative"),

@@ -27,6 +27,7 @@ from pathlib import Path
 import sympy as sp
 from sympy.parsing.sympy_parser import auto_number, convert_xor, parse_expr, rationalize
 
+from . import bounds
 from .errors import InvalidParameterization
 from .parameterization import TIME, Coordinate, Parameterization, separable
 
@@ -87,6 +88,7 @@ def parse_expression(text, symbols: dict, where: str) -> sp.Expr:
     if not text.strip():
         raise SpecError(f"{where}: empty expression")
     _check_tokens(text, symbols, where)
+    bounds.check_text(text, where)  # sized before evaluation: u**9**9**9 never reaches SymPy
     namespace = dict(FUNCTIONS)
     namespace.update(symbols)
     glob = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "__builtins__": {}}
@@ -95,10 +97,14 @@ def parse_expression(text, symbols: dict, where: str) -> sp.Expr:
                        evaluate=True)
     except (SyntaxError, TypeError, ValueError, ZeroDivisionError, AttributeError, NameError) as exc:
         raise SpecError(f"{where}: cannot parse {text!r}: {exc}") from None
+    except (RecursionError, MemoryError, OverflowError):
+        raise SpecError(f"{where}: {text[:60]!r} is too large or too deeply nested to parse") from None
     if not isinstance(e, sp.Expr):
         raise SpecError(f"{where}: {text!r} is not a scalar expression")
     if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise SpecError(f"{where}: {text!r} is not finite")
+    if e.has(sp.I):  # sqrt(-1), log(-2), sqrt(-alpha) with alpha > 0: every quantity is real
+        raise SpecError(f"{where}: {text!r} is a complex number ({e}); every quantity must be real")
     return e
 
 
@@ -121,11 +127,49 @@ def _check_tokens(text: str, symbols: dict, where: str) -> None:
         elif tok.type == tokenize.NUMBER:
             if tok.string[-1:] in "jJ":
                 raise SpecError(f"{where}: complex number {tok.string!r} in {text!r}")
+            _check_number(tok.string, where)
         elif tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT,
                           tokenize.DEDENT):
             continue
         else:
             raise SpecError(f"{where}: unexpected {tok.string!r} in {text!r}")
+
+
+_MAX_NUMBER_CHARS = 80
+_MAX_DECIMAL_EXPONENT = 400
+
+
+def _check_number(num: str, where: str) -> None:
+    """A number literal is read exactly (``1e400`` is the integer 10**400): bound its size so
+    that ``1e999999999`` is refused instead of building a billion-digit integer."""
+    if len(num) > _MAX_NUMBER_CHARS:
+        raise SpecError(f"{where}: the number {num[:20]}... has more than {_MAX_NUMBER_CHARS} characters")
+    low = num.lower()
+    if not low.startswith(("0x", "0o", "0b")) and "e" in low:
+        try:
+            exp = int(low.split("e", 1)[1].replace("_", ""))
+        except ValueError:
+            return
+        if abs(exp) > _MAX_DECIMAL_EXPONENT:
+            raise SpecError(f"{where}: the number {num} is out of range (decimal exponent beyond "
+                            f"+-{_MAX_DECIMAL_EXPONENT})")
+
+
+#: names ibcheck uses internally (time of schedules, outputs w_i, duals mu_i, mirror variables,
+#: data y): a user symbol with one of them would be confused with the internal one
+RESERVED_NAMES = {"t": "the time variable of schedules", "w": "ibcheck's output variable",
+                  "mu": "ibcheck's dual (mirror) variable", "T": "an internal time horizon",
+                  "T_mu": "an internal time horizon", "y": "the least-squares data"}
+_RESERVED_PREFIXES = ("w_", "mu_", "y_", "rho_", "_")
+
+
+def reserved_reason(name: str) -> str | None:
+    """Why a user symbol name is reserved (None when it is free)."""
+    if name in RESERVED_NAMES:
+        return RESERVED_NAMES[name]
+    if name.startswith(_RESERVED_PREFIXES):
+        return f"names starting with {name.split('_')[0] + '_'!r} are ibcheck's internal symbols"
+    return None
 
 
 def _suggest(word: str, choices) -> str:
@@ -153,10 +197,12 @@ def _symbols(decl, what: str, *, required: bool) -> dict:
     for name, dom in items:
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
             raise SpecError(f"{what}: {name!r} is not a valid symbol name (letters, digits, _)")
-        if name in FUNCTIONS or name in _RESERVED or (name == "t" and what == "constants"):
-            raise SpecError(f"{what}: the name {name!r} is reserved" + (
-                " (the time variable of schedules)" if name == "t" else
-                " (a function or constant of the expression language)"))
+        if name in FUNCTIONS or name in _RESERVED:
+            raise SpecError(f"{what}: the name {name!r} is reserved (a function or constant of the "
+                            "expression language)")
+        why = reserved_reason(name)
+        if why:
+            raise SpecError(f"{what}: the name {name!r} is reserved ({why}); please rename it")
         if name in out:
             raise SpecError(f"{what}: {name!r} is declared twice")
         if dom not in DOMAINS:
@@ -203,7 +249,16 @@ def _read(path_or_text):
         raise SpecError(f"load_spec expects a path or the spec text, got {type(path_or_text).__name__}")
     if not path.is_file():
         raise SpecError(f"spec file {str(path)!r} not found")
-    text = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise SpecError(f"spec file {str(path)!r} cannot be read: {e.strerror or e}") from None
+    if b"\x00" in raw[:8192]:
+        raise SpecError(f"{str(path)!r} is a binary file, not a TOML/JSON spec")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise SpecError(f"{str(path)!r} is not UTF-8 text (byte {e.start}): not a TOML/JSON spec") from None
     ext = path.suffix.lower()
     fmt = {".toml": "toml", ".json": "json"}.get(ext)
     if fmt is None:
@@ -245,8 +300,6 @@ def parse_spec(data: dict) -> Parameterization:
     clash = [n for n in params if n in consts]
     if clash:
         raise SpecError(f"{clash[0]!r} is declared both in params and in constants")
-    if "t" in params and "schedule" in data:
-        raise SpecError("a parameter named 't' clashes with the time variable of the schedule")
     both = {**consts, **params}
 
     outputs = data["map"]
@@ -254,6 +307,7 @@ def parse_spec(data: dict) -> Parameterization:
         outputs = [outputs]
     if not isinstance(outputs, list) or not outputs:
         raise SpecError("'map' must be a non-empty list of expression strings (one per output)")
+    _check_counts(params, outputs, data.get("separable"))
     outputs = [parse_expression(e, both, f"map[{k}]" if len(outputs) > 1 else "map")
                for k, e in enumerate(outputs)]
 
@@ -290,6 +344,18 @@ def parse_spec(data: dict) -> Parameterization:
     return Parameterization(name=name, params=tuple(plist), outputs=tuple(outputs), init=tuple(ilist),
                             constants=tuple(consts.values()), metric=metric, regularizer=reg,
                             schedule=sched, source=source, description=description)
+
+
+def _check_counts(params: dict, outputs: list, n) -> None:
+    """Parameter and output counts within the limits, before any model is built (a
+    ``separable = 1000000000`` must not build a billion symbols)."""
+    lim = bounds.limits()
+    reps = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
+    D = len(params) * reps
+    if D > lim.max_params:
+        raise bounds._over("the number of scalar parameters", D, "max_params", lim)
+    if len(outputs) * reps > lim.max_params:
+        raise bounds._over("the number of outputs", len(outputs) * reps, "max_params", lim)
 
 
 def _string(data, key, required=False) -> str:
