@@ -25,6 +25,9 @@ def scale_constant(p: Parameterization):
 
 def derive(p: Parameterization, *, limits: bool = True, use_cache: bool = True) -> Derivation:
     """Derive laws, mirror potential and limiting regularizers of ``p`` (see module doc)."""
+    if p.regularizer is not None or p.schedule is not None:  # weight decay: theory/regularized
+        from .regularized import derive_regularized
+        return derive_regularized(p, limits=limits, use_cache=use_cache)
     from .laws import find_laws, law_summary, prove_law
     from .lie import lie_count
     from .limits import derive_limits

@@ -50,6 +50,9 @@ def _content_hash(*objs) -> str:
 
 
 def _verify(p: Parameterization, claim, potential) -> Proof:
+    if p.regularizer is not None or p.schedule is not None:  # weight decay: theory/regularized
+        from .regularized import verify_regularized
+        return verify_regularized(p, claim)
     if isinstance(claim, ConservedQuantity):
         from .laws import prove_law
         return prove_law(p, claim.expr, coordinate=claim.coordinate)

@@ -1,0 +1,143 @@
+r"""Weight decay inside the mirror flow: separable and matrix models with an explicit
+regularizer :math:`\lambda(t)h` (Jacobs, Zhou, Burkholz, ICML 2025; Jacobs, Burkholz, ICLR 2025).
+
+Every builder takes a ``schedule`` (SymPy in :data:`theory.parameterization.TIME`); the default
+switches the decay off, :math:`\lambda = 1/2` on :math:`[0, 1)` and 0 after, so
+:math:`A_\infty = 1/2` and the flow interpolates. ``*_literature`` functions return the papers'
+claims in ibcheck's convention (:math:`\dot x = -M(J^\top\nabla L + \lambda\nabla h)`,
+:math:`A = \int\lambda`), the same in PyTorch's convention where stated, negative controls, and
+errata (printed formulas that fail, kept as :class:`~theory.regularized.Erratum`).
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..parameterization import TIME, Coordinate, separable
+from ..regularized.derive import Admissible
+from ..regularized.records import A, H0, DecayingLaw, Erratum, TimePotential, a
+
+alpha = sp.Symbol("alpha", positive=True)
+m, w_, u, v = sp.symbols("m w u v", real=True)
+up, vp = sp.symbols("u v", positive=True)
+x = sp.Symbol("w", real=True)       # the output variable of per-coordinate potentials (theory.mirror.W)
+mu = sp.Symbol("mu", real=True)
+
+MIRROR = ("Jacobs, Zhou, Burkholz, 'Mirror, Mirror of the Flow: How Does Regularization Shape "
+          "Implicit Bias?', ICML 2025 (arXiv 2504.12883)")
+MASK = ("Jacobs, Burkholz, 'Mask in the Mirror: Implicit Sparsification', ICLR 2025 "
+        "(arXiv 2408.09966v1)")
+
+#: decay 1/2 on [0, 1), then off: A_oo = 1/2
+SWITCH_OFF = sp.Piecewise((sp.Rational(1, 2), TIME < 1), (0, True))
+
+
+def mw(n: int = 3, schedule=SWITCH_OFF):
+    r""":math:`x = m\odot w`, :math:`h = \sum_i m_i^2 + w_i^2`, PILoT init :math:`m_0 = \sqrt{1+\alpha^2}`,
+    :math:`w_0 = \alpha` (so :math:`m_0^2 - w_0^2 = 2u_0v_0 = 1`). Source: Jacobs & Burkholz 2025,
+    Thm 3.1 ("Mask in the Mirror"); Jacobs et al. 2025, Eq. 8."""
+    c = Coordinate(params=(m, w_), output=m * w_, init=(sp.sqrt(1 + alpha**2), alpha),
+                   regularizer=m**2 + w_**2)
+    return separable(c, n, "mw-decay", constants=(alpha,), source=MASK + ", Thm 3.1; " + MIRROR + ", Eq. 8",
+                     description="x = m*w, h = m^2 + w^2, m0^2 - w0^2 = 1", schedule=schedule)
+
+
+def _beta():
+    """beta_a = u0 v0 e^{4a} = (m0^2 - w0^2)/2 e^{4a} = e^{4a}/2 for the PILoT init."""
+    return sp.exp(4 * a) / 2
+
+
+def mw_literature(p=None) -> tuple:
+    r"""Corrected claims (re-derived, proved by the checker) next to the printed ones (errata).
+
+    * :math:`m^2 - w^2 = \delta_0 e^{-4A}` (ibcheck), :math:`e^{-2W}` with PyTorch's
+      :math:`W = \int wd` (``weight_decay=wd``); the other convention's factor is a negative control;
+    * :math:`\nabla R_a(x) = \tfrac12[\operatorname{arcsinh}(x/\beta_a) - \operatorname{arcsinh}(x_0/\beta_0)]`,
+      :math:`\beta_a = u_0v_0e^{4a}`; the decay-free potential (:math:`a = 0` frozen) is a negative control;
+    * errata, Mask in the Mirror v1: Thm 3.1's scale :math:`2u_0v_0` and exponent
+      :math:`e^{-2\int\alpha}` and Thm 2.1's factor :math:`\tfrac14` with scale :math:`2u_0v_0`.
+    """
+    x0 = alpha * sp.sqrt(1 + alpha**2)
+    beta = _beta()
+    grad = (sp.asinh(x / beta) - sp.asinh(x0 / beta.xreplace({a: 0}))) / 2
+    u0v0 = sp.Rational(1, 2)
+    # printed (v1): R_{a_t}(x) = 1/2 sum x arcsinh(x/a_t) - sqrt(x^2+a_t^2) - x log(u0/v0),
+    # a_t = 2 u0 v0 exp(-2 int alpha) = 2 u0 v0 e^{2a}; gradient 1/2 [arcsinh(x/a_t) - log(u0/v0)]
+    # (log(u0/v0) = arcsinh(x0/(u0 v0)) / 2 ... here as printed: log(u0/v0) with u0/v0 of the init)
+    m0, w0 = sp.sqrt(1 + alpha**2), alpha
+    u0, v0 = (m0 + w0) / sp.sqrt(2), (m0 - w0) / sp.sqrt(2)
+    at_printed = 2 * u0v0 * sp.exp(2 * a)
+    R31 = (x * sp.asinh(x / at_printed) - sp.sqrt(x**2 + at_printed**2) - x * sp.log(u0 / v0)) / 2
+    R21 = (x * sp.asinh(x / (2 * u0v0)) - sp.sqrt(x**2 + 4 * u0v0**2) - x * sp.log(u0 / v0)) / 4
+    return (
+        DecayingLaw(m**2 - w_**2, H0 * sp.exp(-4 * A), coordinate=True),
+        DecayingLaw(m**2 - w_**2, H0 * sp.exp(-2 * A), coordinate=True, convention="pytorch"),
+        TimePotential(variables=(x,), gradient=(grad,), coordinate=True),
+        Erratum(TimePotential(variables=(x,), potential=R31, gradient=(sp.diff(R31, x),), coordinate=True),
+                MASK + ", Thm 3.1 (as printed)",
+                note="scale 2u0v0 and exponent -2 int alpha: fails grad R_a(argmin) = 0 and the Hessian identity",
+                correction="grad R_a = 1/2 [arcsinh(x/beta_a) - arcsinh(x0/beta_0)], beta_a = u0 v0 e^{-4A}"),
+        Erratum(TimePotential(variables=(x,), potential=R21, gradient=(sp.diff(R21, x),), coordinate=True),
+                MASK + ", Thm 2.1 (as printed, no decay)",
+                note="factor 1/4 with scale 2u0v0: the mirror identity needs factor 1/2 with scale u0v0",
+                correction="grad R_0 = 1/2 [arcsinh(x/(u0 v0)) - log(u0/v0)]"),
+    )
+
+
+def mw_controls(p=None) -> tuple:
+    """Negative controls the checker must reject: the other convention's factor, the decay-free
+    potential frozen at a = 0 on a decayed flow."""
+    x0 = alpha * sp.sqrt(1 + alpha**2)
+    beta0 = sp.Rational(1, 2)
+    frozen = (sp.asinh(x / beta0) - sp.asinh(x0 / beta0)) / 2
+    return (
+        DecayingLaw(m**2 - w_**2, H0 * sp.exp(-2 * A), coordinate=True),                     # PyTorch factor read as ibcheck's
+        DecayingLaw(m**2 - w_**2, H0 * sp.exp(-4 * A), coordinate=True, convention="pytorch"),  # and vice versa
+        TimePotential(variables=(x,), gradient=(frozen,), coordinate=True),
+    )
+
+
+def quadratic(n: int = 3, schedule=SWITCH_OFF):
+    r""":math:`x = u\odot u - v\odot v`, :math:`h = \|u\|^2 + \|v\|^2`, :math:`u_0 = v_0 = \alpha`.
+    Decay is equivalent to an exponentially smaller init, :math:`\alpha_{\rm eff}^2 = \alpha^2 e^{-4A}`
+    (re-derived; Jacobs et al. 2025, Sec. 3)."""
+    c = Coordinate(params=(u, v), output=u**2 - v**2, init=(alpha, alpha), regularizer=u**2 + v**2)
+    return separable(c, n, "diagonal-quadratic-decay", constants=(alpha,), source=MIRROR + ", Sec. 3",
+                     description="x = u^2 - v^2, h = u^2 + v^2, u0 = v0 = alpha", schedule=schedule)
+
+
+def quadratic_literature(p=None) -> tuple:
+    r""":math:`uv = \alpha^2 e^{-4A}`; :math:`\nabla R_a(x) = \tfrac14\operatorname{arcsinh}(x/(2\alpha^2e^{4a}))`
+    (Woodworth's :math:`Q_\alpha/4` with :math:`\alpha_{\rm eff}^2 = \alpha^2e^{4a}`)."""
+    return (
+        DecayingLaw(u * v, H0 * sp.exp(-4 * A), coordinate=True),
+        TimePotential(variables=(x,), gradient=(sp.asinh(x / (2 * alpha**2 * sp.exp(4 * a))) / 4,),
+                      coordinate=True),
+    )
+
+
+def power(k: int = 2, n: int = 3, schedule=SWITCH_OFF):
+    r""":math:`x = u^{2k} - v^{2k}` (:math:`u, v > 0`) with its matched regularizer
+    :math:`h = u^{2k} + v^{2k}` (Jacobs et al. 2025, Cor. 3.1), :math:`u_0 = v_0 = \alpha`."""
+    p_ = 2 * k
+    c = Coordinate(params=(up, vp), output=up**p_ - vp**p_, init=(alpha, alpha), regularizer=up**p_ + vp**p_)
+    return separable(c, n, f"diagonal-power{p_}-decay", constants=(alpha,), source=MIRROR + ", Cor. 3.1",
+                     description=f"x = u^{p_} - v^{p_}, h = u^{p_} + v^{p_}, u0 = v0 = alpha", schedule=schedule)
+
+
+def power_literature(k: int = 2) -> tuple:
+    r"""Re-derived: :math:`u^{2-p} + v^{2-p}` grows by :math:`2p(p-2)A` (:math:`p = 2k`);
+    dual :math:`\nabla Q_a(\mu) = (\alpha^{2-p} - p(p-2)(\mu + a))^{-p/(p-2)} - (\alpha^{2-p} - p(p-2)(a - \mu))^{-p/(p-2)}`.
+    Control: ordinary weight decay :math:`u^2 + v^2` declared admissible (refuted with the witness)."""
+    p_ = 2 * k
+    e = sp.Rational(-p_, p_ - 2)
+    c0 = alpha ** (2 - p_)
+    K = p_ * (p_ - 2)
+    dual = (c0 - K * (mu + a)) ** e - (c0 - K * (a - mu)) ** e
+    return (
+        DecayingLaw(up ** (2 - p_) + vp ** (2 - p_), H0 + 2 * K * A, coordinate=True),
+        TimePotential(variables=(x,), dual_variables=(mu,), dual_gradient=(dual,), coordinate=True),
+    )
+
+
+def power_controls(k: int = 2) -> tuple:
+    return (Admissible(up**2 + vp**2),)
