@@ -14,7 +14,7 @@ import sympy as sp
 
 from ..parameterization import TIME, Coordinate, separable
 from ..regularized.derive import Admissible
-from ..regularized.records import A, H0, DecayingLaw, Erratum, TimePotential, a
+from ..regularized.records import A, H0, Control, DecayingLaw, Erratum, TimePotential, a
 
 alpha = sp.Symbol("alpha", positive=True)
 m, w_, u, v = sp.symbols("m w u v", real=True)
@@ -89,10 +89,14 @@ def mw_controls(p=None) -> tuple:
     x0 = alpha * sp.sqrt(1 + alpha**2)
     beta0 = sp.Rational(1, 2)
     frozen = (sp.asinh(x / beta0) - sp.asinh(x0 / beta0)) / 2
+    ctl = "negative control"
     return (
-        DecayingLaw(m**2 - w_**2, H0 * sp.exp(-2 * A), coordinate=True),                     # PyTorch factor read as ibcheck's
-        DecayingLaw(m**2 - w_**2, H0 * sp.exp(-4 * A), coordinate=True, convention="pytorch"),  # and vice versa
-        TimePotential(variables=(x,), gradient=(frozen,), coordinate=True),
+        Control(DecayingLaw(m**2 - w_**2, H0 * sp.exp(-2 * A), coordinate=True), ctl,
+                note="PyTorch's factor e^{-2W} read with ibcheck's A", correction="e^{-4A}"),
+        Control(DecayingLaw(m**2 - w_**2, H0 * sp.exp(-4 * A), coordinate=True, convention="pytorch"), ctl,
+                note="ibcheck's factor e^{-4A} read with PyTorch's W", correction="e^{-2W}"),
+        Control(TimePotential(variables=(x,), gradient=(frozen,), coordinate=True), ctl,
+                note="the decay-free potential R_0 on a decayed flow", correction="R_{a_t}, a_t = -A_t"),
     )
 
 
@@ -140,4 +144,29 @@ def power_literature(k: int = 2) -> tuple:
 
 
 def power_controls(k: int = 2) -> tuple:
-    return (Admissible(up**2 + vp**2),)
+    """Ordinary weight decay declared admissible for :math:`u^{2k} - v^{2k}` (refuted, witness shown)."""
+    return (Control(Admissible(up**2 + vp**2), "negative control",
+                    note=f"ordinary weight decay u^2 + v^2 declared admissible for u^{2 * k} - v^{2 * k}",
+                    correction=f"u^{2 * k} + v^{2 * k}"),)
+
+
+def quadratic_controls(p=None) -> tuple:
+    """The decay-free potential (a frozen at 0) on a decayed flow."""
+    return (Control(TimePotential(variables=(x,), gradient=(sp.asinh(x / (2 * alpha**2)) / 4,), coordinate=True),
+                    "negative control", note="the decay-free potential R_0 on a decayed flow",
+                    correction="alpha_eff^2 = alpha^2 e^{-4A}"),)
+
+
+def entries(E) -> list:
+    """Catalog entries of this family (``E`` is :class:`theory.catalog.Entry`)."""
+    return [
+        E("mw-decay", mw, lambda: mw_literature() + mw_controls(),
+          "x = m*w with weight decay h = m^2 + w^2, decay switched off (Mask in the Mirror; errata)",
+          {"n": 3}, values={"alpha": "1/2"}),
+        E("diagonal-quadratic-decay", quadratic, lambda: quadratic_literature() + quadratic_controls(),
+          "x = u^2 - v^2 with h = u^2 + v^2: decay = exponentially smaller init", {"n": 3},
+          values={"alpha": "1/2"}),
+        E("diagonal-power4-decay", lambda n=3: power(2, n), lambda: power_literature(2) + power_controls(2),
+          "x = u^4 - v^4 with its matched regularizer u^4 + v^4 (not ordinary weight decay)", {"n": 3},
+          values={"alpha": "1/2"}),
+    ]

@@ -134,6 +134,12 @@ class Erratum:
 
 
 @dataclass(frozen=True)
+class Control(Erratum):
+    r"""A negative control: a wrong claim (another convention's factor, a frozen potential, an
+    inadmissible regularizer declared admissible) that the checker must refute."""
+
+
+@dataclass(frozen=True)
 class RegularizedDerivation(Derivation):
     r"""A :class:`~theory.claims.Derivation` of a model with an explicit regularizer:
     the decay-free laws and law count, plus admissibility of :math:`(G, h)`, decaying laws,
