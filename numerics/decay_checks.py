@@ -101,7 +101,6 @@ def check_time_mirror(runs: RunPair, pot, schedule, *, symbolic: str = "", label
     Afn = cumulative(schedule)
     reading = sp.lambdify(A_SYM, pot.reading, modules="mpmath")
     D, n = len(flow.params), flow.model.n_outputs
-    ts = iter(())
 
     def q(y, t):
         w = out(*y[:D])
@@ -109,7 +108,8 @@ def check_time_mirror(runs: RunPair, pot, schedule, *, symbolic: str = "", label
         return defect(w, mu, reading(Afn(t))), max([mpmath.mpf(1)] + [abs(v) for v in (mu if mode == "primal" else w)])
 
     lo, hi = [], []
-    for t in runs.grid():
+    ts = runs.grid()
+    for t in ts:
         with mpmath.workdps(runs.dps):
             lo.append(q(runs.lo.at(t), t))
         with mpmath.workdps(runs.dps + runs.extra):
@@ -118,9 +118,12 @@ def check_time_mirror(runs: RunPair, pot, schedule, *, symbolic: str = "", label
         r = max(max(abs(d) for d in dv) / s for dv, s in lo)
         e = max(max(abs(x - y) for x, y in zip(dl, dh)) / sl for (dl, sl), (dh, _) in zip(lo, hi))
         tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_IDENTITY))
+        worst = max(range(len(ts)), key=lambda k: max(abs(d) for d in lo[k][0]) / lo[k][1])
+        A_w = Afn(ts[worst])
     what = "grad R_{a_t}(w(t)) = mu(t)" if mode == "primal" else "w(t) = grad Q_{a_t}(mu(t))"
     return _verdict(flow, label or f"time-dependent mirror identity {what}", "time-mirror", r, e, tau, runs.dps,
-                    t0, symbolic, mode=mode, t_end=float(runs.t_end))
+                    t0, symbolic, mode=mode, t_end=float(runs.t_end), worst_t=float(ts[worst]),
+                    A_at_worst=float(A_w))
 
 
 def _argmin_point(pot_at, flow, i):
