@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from theory.claims import ConservedQuantity, NoMirror
+from theory.claims import ConservedQuantity, MirrorPotential, NoMirror
 from theory.errors import IbcheckError
 from theory.regularized.records import Control, DecayingLaw, Effect, Erratum, TimePotential
 
-from .checks import check_law, run
+from .checks import check_law, check_mirror, run
+from theory.regularized.derive import decay_free
 from .confirm import _relabel, failed_verdict
 from .decay import run_decayed, segmented_flow
 from .decay_checks import (check_decay_limit, check_decaying_law, check_stationary, check_time_mirror,
@@ -36,6 +37,8 @@ def _label(claim, origin: str) -> str:
         return f"time-dependent potential R_a{tag}"
     if isinstance(claim, ConservedQuantity):
         return f"law {claim.expr} (decay off){tag}"
+    if isinstance(claim, MirrorPotential):
+        return f"potential R (decay off){tag}"
     if isinstance(claim, Effect):
         return f"effect {claim.kind}: {claim.value}{tag}"
     return f"{type(claim).__name__}{tag}"
@@ -99,13 +102,15 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
                     else:
                         v = check_decay_limit(runs, inner, sched, symbolic=status)
                     vs.append(_relabel(v, label + ": " + v.claim))
-            elif isinstance(inner, ConservedQuantity):
-                if free_runs is None:
-                    q = replace(p, schedule=None, regularizer=None,
-                                coordinate=None if p.coordinate is None else replace(p.coordinate, regularizer=None))
-                    free_runs = run(gradient_flow(q, problem.X, problem.y, values=problem.values),
+            elif isinstance(inner, (ConservedQuantity, MirrorPotential)):
+                if free_runs is None:   # statements about the decay-free flow
+                    free_runs = run(gradient_flow(decay_free(p), problem.X, problem.y, values=problem.values),
                                     dps=problem.dps, t_end=3, backend=backend)
-                vs.append(check_law(free_runs, inner, symbolic=status, label=label))
+                if isinstance(inner, ConservedQuantity):
+                    vs.append(check_law(free_runs, inner, symbolic=status, label=label))
+                else:
+                    v = check_mirror(free_runs, inner, symbolic=status)
+                    vs.append(_relabel(v, label + ": " + v.claim))
             elif isinstance(inner, Effect):
                 from .decay_checks import check_effect
                 vs.append(check_effect(runs, inner, sched, p, symbolic=status, label=label))

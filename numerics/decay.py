@@ -40,7 +40,7 @@ class SegmentedFlow:
     schedule: ScheduleInfo
 
 
-def segmented_flow(p, X, y, *, values=None) -> SegmentedFlow:
+def segmented_flow(p, X=None, y=None, *, values=None, loss=None) -> SegmentedFlow:
     """One :class:`~numerics.flows.Flow` per smooth segment of the schedule of ``p``."""
     if p.regularizer is None:
         raise IbcheckError(f"{p.name}: no regularizer: use numerics.flows.gradient_flow")
@@ -49,7 +49,7 @@ def segmented_flow(p, X, y, *, values=None) -> SegmentedFlow:
     vals = tuple(sorted(((str(k), v) for k, v in (values or {}).items()), key=lambda kv: kv[0]))
     segs = []
     for lo, hi, e in info.segments:
-        f = gradient_flow(replace(q, schedule=e), X, y)
+        f = gradient_flow(replace(q, schedule=e), X, y, loss=loss)
         segs.append((lo, hi, replace(f, values=vals)))
     rep = replace(segs[0][2], model=q)
     return SegmentedFlow(rep, tuple(segs), info)

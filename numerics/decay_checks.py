@@ -235,3 +235,85 @@ def check_admissible_claim(model: str, claim, proof, *, dps: int = 30, label: st
                    error_estimate=float(mpmath.mpf(10) ** (-dps)), symbolic=proof.status,
                    seconds=time.perf_counter() - t0,
                    details={"status": status, "point": {str(k): str(v) for k, v in (proof.witness or {}).items()}})
+
+
+def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", label: str | None = None) -> Verdict:
+    r"""The three effects numerically.
+
+    * position: the zero-loss flow (segmented, same schedule) moves along
+      :math:`w(t) = \bar w_{a_t}`: residual :math:`\max_t |w(t) - \bar w_{a_t}|`;
+    * type: :func:`numerics.regimes.check_potential_limit` with the scale :math:`A \to \infty`;
+    * range: along the decayed flow every :math:`\mu_i(t)` lies in :math:`(\mu_-(a_t), \mu_+(a_t))`
+      (residual: the largest violation, 0 when inside); reported: whether :math:`\mu` left the
+      decay-free domain :math:`(\mu_-(0), \mu_+(0))`.
+    """
+    from theory.claims import LimitingRegularizer
+    from theory.regularized.effects import A_POS
+    from theory.mirror import W
+
+    from .decay import segmented_flow
+    t0 = time.perf_counter()
+    flow = runs.flow
+    values = dict(flow.values)
+    n = flow.model.n_outputs
+    Afn = cumulative(schedule)
+    if effect.kind == "position":
+        sf0 = segmented_flow(p, values=values, loss=sp.Integer(0))
+        T = max([sp.Integer(1)] + [b + 1 for b in schedule.breakpoints])
+        from .decay import run_decayed
+        r0 = run_decayed(sf0, dps=runs.dps, converge=False, t_end=T)
+        f0 = r0.flow
+        D = len(f0.params)
+        out = compile_exprs(f0.outputs, f0.params)
+        wb = [sp.lambdify(a_SYM, _subs_constants(effect.value, f0, i), modules="mpmath") for i in range(n)]
+        lo, hi = [], []
+        for t in r0.grid():
+            for dps, traj, acc in ((r0.dps, r0.lo, lo), (r0.dps + r0.extra, r0.hi, hi)):
+                with mpmath.workdps(dps):
+                    w = out(*traj.at(t)[:D])
+                    at = -Afn(t)
+                    acc.append([x - g(at) for x, g in zip(w, wb)])
+        with mpmath.workdps(r0.dps + r0.extra):
+            r = max(abs(d) for row in lo for d in row)
+            e = max(abs(x - y) for ra, rb in zip(lo, hi) for x, y in zip(ra, rb))
+            tau = mpmath.mpf(10) ** (-(r0.dps - HEADROOM_IDENTITY))
+        return _verdict(f0, label or f"positional bias argmin R_a = {effect.value}", "effect-position", r, e, tau,
+                        r0.dps, t0, symbolic, t_end=float(T))
+    if effect.kind == "type":
+        from .regimes import check_potential_limit
+        from theory.regularized.effects import _as_mirror
+        from theory.regularized.derive import derive_regularized
+        pot = derive_regularized(p).time_potential[0]
+        factor, leading = effect.value
+        claim = LimitingRegularizer(A_POS, sp.oo, factor, leading, W, origin="derived", name="A->oo")
+        v = check_potential_limit(claim, _as_mirror(pot, -A_POS), model=p.name, values=values, dps=runs.dps,
+                                  symbolic=symbolic)
+        from dataclasses import replace
+        return replace(v, claim=label or v.claim, kind="effect-type")
+    if effect.kind == "range":
+        lo_e, hi_e = effect.value
+        if lo_e == -sp.oo and hi_e == sp.oo:
+            return _verdict(flow, label or "range: dual domain = R", "effect-range", 0, 0, mpmath.mpf(10) ** -25,
+                            runs.dps, t0, symbolic, verdict="unbounded")
+        fl = [sp.lambdify(a_SYM, _subs_constants(lo_e, flow, i), modules="mpmath") for i in range(n)]
+        fh = [sp.lambdify(a_SYM, _subs_constants(hi_e, flow, i), modules="mpmath") for i in range(n)]
+        D = len(flow.params)
+        viol, left = [], False
+        mu_max = mpmath.mpf(0)
+        for t in runs.grid():
+            with mpmath.workdps(runs.dps):
+                y = runs.lo.at(t)
+                at = -Afn(t)
+                for i in range(n):
+                    m_ = y[D + i]
+                    viol.append(max(0, fl[i](at) - m_, m_ - fh[i](at)))
+                    left = left or not (fl[i](0) < m_ < fh[i](0))
+                    mu_max = max(mu_max, abs(m_))
+        with mpmath.workdps(runs.dps):
+            r = max(viol)
+            tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_IDENTITY))
+        return _verdict(flow, label or f"range: mu(t) in ({lo_e}, {hi_e}) at a = a_t", "effect-range", r, 0, tau,
+                        runs.dps, t0, symbolic, verdict=effect.verdict, mu_max=mpmath.nstr(mu_max, 8),
+                        left_decay_free_domain=bool(left),
+                        decay_free_domain=[mpmath.nstr(fl[0](0), 8), mpmath.nstr(fh[0](0), 8)])
+    raise IbcheckError(f"unknown effect kind {effect.kind!r}")

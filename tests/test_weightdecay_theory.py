@@ -107,3 +107,11 @@ def test_schedule_segments_and_cumulative_decay():
     assert c.tail == "constant" and c.total == sp.oo and c.rate == sp.Rational(1, 5)
     e = analyse_schedule(sp.exp(-2 * t))
     assert e.tail == "integrable" and e.total == sp.Rational(1, 2)
+
+
+def test_log_u0_over_v0_is_the_engines_arcsinh():
+    u0, v0 = alpha, 1 / (2 * alpha)
+    x0 = (u0**2 - v0**2) / 2
+    z = x0 / (u0 * v0)
+    arg = sp.cancel(z + sp.sqrt(sp.factor(z**2 + 1)))   # arcsinh(z) = log(z + sqrt(z^2 + 1))
+    assert sp.cancel(arg - u0 / v0) == 0

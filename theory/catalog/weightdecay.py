@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..claims import MirrorPotential
 from ..parameterization import TIME, Coordinate, separable
 from ..regularized.derive import Admissible
 from ..regularized.records import A, H0, Control, DecayingLaw, Erratum, TimePotential, a
@@ -32,63 +33,67 @@ SWITCH_OFF = sp.Piecewise((sp.Rational(1, 2), TIME < 1), (0, True))
 
 
 def mw(n: int = 3, schedule=SWITCH_OFF):
-    r""":math:`x = m\odot w`, :math:`h = \sum_i m_i^2 + w_i^2`, PILoT init :math:`m_0 = \sqrt{1+\alpha^2}`,
-    :math:`w_0 = \alpha` (so :math:`m_0^2 - w_0^2 = 2u_0v_0 = 1`). Source: Jacobs & Burkholz 2025,
-    Thm 3.1 ("Mask in the Mirror"); Jacobs et al. 2025, Eq. 8."""
-    c = Coordinate(params=(m, w_), output=m * w_, init=(sp.sqrt(1 + alpha**2), alpha),
+    r""":math:`x = m\odot w`, :math:`h = \sum_i m_i^2 + w_i^2`, PILoT init :math:`u_0 = (m_0 + w_0)/\sqrt2 = \alpha`,
+    :math:`v_0 = (m_0 - w_0)/\sqrt2 = 1/(2\alpha)` (so :math:`2u_0v_0 = m_0^2 - w_0^2 = 1`,
+    :math:`\log(u_0/v_0) = \log 2\alpha^2`). Source: Jacobs & Burkholz 2025, Thm 3.1 ("Mask in the
+    Mirror"); Jacobs et al. 2025, Eq. 8."""
+    u0, v0 = alpha, 1 / (2 * alpha)
+    c = Coordinate(params=(m, w_), output=m * w_, init=((u0 + v0) / sp.sqrt(2), (u0 - v0) / sp.sqrt(2)),
                    regularizer=m**2 + w_**2)
     return separable(c, n, "mw-decay", constants=(alpha,), source=MASK + ", Thm 3.1; " + MIRROR + ", Eq. 8",
-                     description="x = m*w, h = m^2 + w^2, m0^2 - w0^2 = 1", schedule=schedule)
+                     description="x = m*w, h = m^2 + w^2, u0 = alpha, v0 = 1/(2 alpha)", schedule=schedule)
 
 
-def _beta():
-    """beta_a = u0 v0 e^{4a} = (m0^2 - w0^2)/2 e^{4a} = e^{4a}/2 for the PILoT init."""
-    return sp.exp(4 * a) / 2
+def _mw_init():
+    r"""(u0, v0, x0, log(u0/v0)) of :func:`mw`; :math:`u_0v_0 = 1/2`. The logarithm is written
+    :math:`\log(u_0/v_0) = \operatorname{arcsinh}(x_0/(u_0v_0))` (true for every init with
+    :math:`u_0, v_0 > 0`: :math:`x_0 = (u_0^2 - v_0^2)/2`), the form the engine derives; SymPy does
+    not equate the two forms on its own (tests/test_weightdecay_theory.py proves it)."""
+    u0, v0 = alpha, 1 / (2 * alpha)
+    x0 = (u0**2 - v0**2) / 2
+    return u0, v0, x0, sp.asinh(x0 / (u0 * v0))
 
 
 def mw_literature(p=None) -> tuple:
     r"""Corrected claims (re-derived, proved by the checker) next to the printed ones (errata).
 
     * :math:`m^2 - w^2 = \delta_0 e^{-4A}` (ibcheck), :math:`e^{-2W}` with PyTorch's
-      :math:`W = \int wd` (``weight_decay=wd``); the other convention's factor is a negative control;
-    * :math:`\nabla R_a(x) = \tfrac12[\operatorname{arcsinh}(x/\beta_a) - \operatorname{arcsinh}(x_0/\beta_0)]`,
-      :math:`\beta_a = u_0v_0e^{4a}`; the decay-free potential (:math:`a = 0` frozen) is a negative control;
-    * errata, Mask in the Mirror v1: Thm 3.1's scale :math:`2u_0v_0` and exponent
-      :math:`e^{-2\int\alpha}` and Thm 2.1's factor :math:`\tfrac14` with scale :math:`2u_0v_0`.
+      :math:`W = \int wd` (``weight_decay=wd``);
+    * :math:`\nabla R_a(x) = \tfrac12[\operatorname{arcsinh}(x/\beta_a) - \log(u_0/v_0)]`,
+      :math:`\beta_a = u_0v_0e^{4a} = u_0v_0e^{-4A}` (corrected Thm 3.1) and, without decay,
+      :math:`R_0(x) = \tfrac12[x\operatorname{arcsinh}(x/(u_0v_0)) - \sqrt{x^2 + u_0^2v_0^2} - x\log(u_0/v_0)]`
+      (corrected Thm 2.1);
+    * errata, "Mask in the Mirror" v1 as printed: Thm 3.1 with scale :math:`a_t = 2u_0v_0e^{-2\int\alpha}`
+      (scale 2 and exponent 2 instead of 4), Thm 2.1 with factor :math:`\tfrac14` and scale :math:`2u_0v_0`.
     """
-    x0 = alpha * sp.sqrt(1 + alpha**2)
-    beta = _beta()
-    grad = (sp.asinh(x / beta) - sp.asinh(x0 / beta.xreplace({a: 0}))) / 2
-    u0v0 = sp.Rational(1, 2)
-    # printed (v1): R_{a_t}(x) = 1/2 sum x arcsinh(x/a_t) - sqrt(x^2+a_t^2) - x log(u0/v0),
-    # a_t = 2 u0 v0 exp(-2 int alpha) = 2 u0 v0 e^{2a}; gradient 1/2 [arcsinh(x/a_t) - log(u0/v0)]
-    # (log(u0/v0) = arcsinh(x0/(u0 v0)) / 2 ... here as printed: log(u0/v0) with u0/v0 of the init)
-    m0, w0 = sp.sqrt(1 + alpha**2), alpha
-    u0, v0 = (m0 + w0) / sp.sqrt(2), (m0 - w0) / sp.sqrt(2)
-    at_printed = 2 * u0v0 * sp.exp(2 * a)
-    R31 = (x * sp.asinh(x / at_printed) - sp.sqrt(x**2 + at_printed**2) - x * sp.log(u0 / v0)) / 2
-    R21 = (x * sp.asinh(x / (2 * u0v0)) - sp.sqrt(x**2 + 4 * u0v0**2) - x * sp.log(u0 / v0)) / 4
+    u0, v0, x0, L = _mw_init()
+    beta = u0 * v0 * sp.exp(4 * a)
+    R31c = (x * sp.asinh(x / beta) - sp.sqrt(x**2 + beta**2) - x * L) / 2
+    at = 2 * u0 * v0 * sp.exp(2 * a)              # printed: 2 u0 v0 exp(-2 int alpha), a = -int alpha
+    R31 = (x * sp.asinh(x / at) - sp.sqrt(x**2 + at**2) - x * L) / 2
+    R21 = (x * sp.asinh(x / (2 * u0 * v0)) - sp.sqrt(x**2 + 4 * u0**2 * v0**2) - x * L) / 4
+    R21c = (x * sp.asinh(x / (u0 * v0)) - sp.sqrt(x**2 + u0**2 * v0**2) - x * L) / 2
     return (
         DecayingLaw(m**2 - w_**2, H0 * sp.exp(-4 * A), coordinate=True),
         DecayingLaw(m**2 - w_**2, H0 * sp.exp(-2 * A), coordinate=True, convention="pytorch"),
-        TimePotential(variables=(x,), gradient=(grad,), coordinate=True),
+        TimePotential(variables=(x,), potential=R31c, gradient=(sp.diff(R31c, x),), coordinate=True),
         Erratum(TimePotential(variables=(x,), potential=R31, gradient=(sp.diff(R31, x),), coordinate=True),
                 MASK + ", Thm 3.1 (as printed)",
-                note="scale 2u0v0 and exponent -2 int alpha: fails grad R_a(argmin) = 0 and the Hessian identity",
-                correction="grad R_a = 1/2 [arcsinh(x/beta_a) - arcsinh(x0/beta_0)], beta_a = u0 v0 e^{-4A}"),
-        Erratum(TimePotential(variables=(x,), potential=R21, gradient=(sp.diff(R21, x),), coordinate=True),
+                note="scale 2 u0 v0 and exponent -2 int alpha: the identity grad R_a(argmin R_a) = 0 fails for a != 0",
+                correction="beta_a = u0 v0 exp(-4 int alpha)"),
+        Erratum(MirrorPotential(variables=(x,), potential=R21, gradient=(sp.diff(R21, x),), coordinate=True),
                 MASK + ", Thm 2.1 (as printed, no decay)",
-                note="factor 1/4 with scale 2u0v0: the mirror identity needs factor 1/2 with scale u0v0",
-                correction="grad R_0 = 1/2 [arcsinh(x/(u0 v0)) - log(u0/v0)]"),
+                note="factor 1/4 with scale 2 u0 v0: grad R(x0) != 0",
+                correction="factor 1/2 with scale u0 v0"),
+        MirrorPotential(variables=(x,), potential=R21c, gradient=(sp.diff(R21c, x),), coordinate=True),
     )
 
 
 def mw_controls(p=None) -> tuple:
     """Negative controls the checker must reject: the other convention's factor, the decay-free
     potential frozen at a = 0 on a decayed flow."""
-    x0 = alpha * sp.sqrt(1 + alpha**2)
-    beta0 = sp.Rational(1, 2)
-    frozen = (sp.asinh(x / beta0) - sp.asinh(x0 / beta0)) / 2
+    u0, v0, x0, L = _mw_init()
+    frozen = (sp.asinh(x / (u0 * v0)) - L) / 2
     ctl = "negative control"
     return (
         Control(DecayingLaw(m**2 - w_**2, H0 * sp.exp(-2 * A), coordinate=True), ctl,

@@ -75,12 +75,20 @@ def derive_regularized(p: Parameterization, *, limits: bool = True, use_cache: b
     return d
 
 
+def decay_free(p: Parameterization) -> Parameterization:
+    """The same model with the regularizer and schedule removed (the decay-free flow)."""
+    from dataclasses import replace
+    c = p.coordinate
+    return replace(p, regularizer=None, schedule=None,
+                   coordinate=None if c is None else replace(c, regularizer=None))
+
+
 def verify_regularized(p: Parameterization, claim) -> Proof:
     r"""Prove or refute a claim about a regularized model: :class:`DecayingLaw`,
     :class:`TimePotential`, an :class:`Effect` (positional bias), an :class:`Erratum` (its claim;
     the caller expects ``refuted``), a :class:`~theory.claims.ConservedQuantity` (decay-free law)
     or the admissibility statement ``("admissible", h)``."""
-    from ..claims import ConservedQuantity
+    from ..claims import ConservedQuantity, MirrorPotential
     if isinstance(claim, Erratum):
         return verify_regularized(p, claim.claim)
     if isinstance(claim, DecayingLaw):
@@ -95,6 +103,9 @@ def verify_regularized(p: Parameterization, claim) -> Proof:
     if isinstance(claim, ConservedQuantity):
         from ..laws import prove_law
         return prove_law(p, claim.expr, coordinate=claim.coordinate)
+    if isinstance(claim, MirrorPotential):   # a statement about the decay-free flow
+        from ..mirror import prove_potential
+        return prove_potential(decay_free(p), claim)
     if isinstance(claim, Admissible):
         from dataclasses import replace
         from .admissibility import declared_admissible

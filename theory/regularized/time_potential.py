@@ -100,6 +100,27 @@ def _T(e, mus):
     return _exp_to_T(e, mus)
 
 
+def _drop_abs(e):
+    """``Abs(q) -> q`` for a polynomial q in one symbol with no real root and q > 0 somewhere
+    (then q > 0 everywhere); e.g. ``Abs(2 alpha^2 - 2 alpha + 1)``. Sound for every real value."""
+    def positive(q):
+        syms = q.free_symbols
+        if len(syms) != 1 or not q.is_polynomial(*syms):
+            return False
+        P = sp.Poly(q, *syms)
+        return P.degree() > 0 and P.count_roots() == 0 and P.eval(0) > 0
+    return sp.sympify(e).replace(lambda x: isinstance(x, sp.Abs) and positive(x.args[0]), lambda x: x.args[0])
+
+
+def _witness_in_a(pr: Proof) -> Proof:
+    """Report a witness in the potential's parameter a = log S (the proofs run in S = e^a)."""
+    if not pr.witness or _S not in pr.witness:
+        return pr
+    from dataclasses import replace
+    wit = {(a if k == _S else k): (sp.log(v) if k == _S else v) for k, v in pr.witness.items()}
+    return replace(pr, witness=wit)
+
+
 def prove_time_potential(p: Parameterization, claim: TimePotential) -> Proof:
     """The checks of the module doc, for derived and stated claims alike."""
     if not (claim.has_primal or claim.has_dual):
@@ -113,8 +134,8 @@ def prove_time_potential(p: Parameterization, claim: TimePotential) -> Proof:
     par = {claim.parameter: a} if claim.parameter != a else {}
 
     def chk(comps, identity):
-        return check_identity([_factor_radicands(sp.sympify(c).xreplace(sub)) for c in comps], identity,
-                              constraints=cons)
+        return check_identity([_drop_abs(_factor_radicands(sp.sympify(c).xreplace(sub))) for c in comps],
+                              identity, constraints=cons)
 
     proofs = []
     # the flow of the extended map
@@ -158,4 +179,5 @@ def prove_time_potential(p: Parameterization, claim: TimePotential) -> Proof:
             proofs.append(chk([_T(c, lf.mus) for c in (H - sp.eye(n))],
                               r"\nabla^2R_a(\nabla Q_a)\,\nabla^2Q_a = I"))
     what = "dual and primal" if claim.has_dual and claim.has_primal else "dual" if claim.has_dual else "primal"
+    proofs = [_witness_in_a(pr) for pr in proofs]
     return _combine(proofs, f"time-dependent mirror potential ({what}) of {p.name}, a = -A_t")
