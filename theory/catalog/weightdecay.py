@@ -174,4 +174,40 @@ def entries(E) -> list:
         E("diagonal-power4-decay", lambda n=3: power(2, n), lambda: power_literature(2) + power_controls(2),
           "x = u^4 - v^4 with its matched regularizer u^4 + v^4 (not ordinary weight decay)", {"n": 3},
           values={"alpha": "1/2"}),
+        E("lora-decay", lambda: lora(), lambda: lora_literature(),
+          "LoRA W = B A with decay on both factors: B^T B - A A^T decays as e^{-4A}; no potential", {},
+          mirror=False),
     ]
+
+
+# ---- matrix cases -------------------------------------------------------------------------------
+def lora(d_out: int = 2, r: int = 2, d_in: int = 2, schedule=SWITCH_OFF):
+    r"""LoRA :math:`W = BA` (:math:`B \in \mathbb R^{d_{out}\times r}`, :math:`A \in \mathbb R^{r\times d_{in}}`),
+    decay on both factors, :math:`h = \|A\|_F^2 + \|B\|_F^2`, LoRA init :math:`B_0 = 0`, :math:`A_0` fixed.
+    The fields of :math:`G` do not commute (no potential, witness shown), but every entry of
+    :math:`B^\top B - AA^\top` decays as :math:`e^{-4A_t}` (:math:`e^{-2W}` in PyTorch's
+    ``weight_decay``), Jacobs et al. 2025, Sec. 4 (LoRA)."""
+    from ..parameterization import from_matrices, matrix_symbols
+    Bm, Am = matrix_symbols("B", d_out, r), matrix_symbols("A", r, d_in)
+    A0 = sp.Matrix(r, d_in, lambda i, j: sp.Rational((i + 2 * j) % 3 + 1, 2) * (-1) ** (i * j))
+    h = sum(x**2 for x in list(Bm) + list(Am))
+    return from_matrices("lora-decay", [("B", Bm), ("A", Am)], Bm * Am, [sp.zeros(d_out, r), A0],
+                         source=MIRROR + ", Sec. 4 (LoRA)", description="W = B A, h = |A|^2 + |B|^2, B0 = 0",
+                         regularizer=h, schedule=schedule)
+
+
+def lora_literature(d_out: int = 2, r: int = 2, d_in: int = 2) -> tuple:
+    r"""Each entry of :math:`B^\top B - AA^\top`: :math:`e^{-4A}` (ibcheck), :math:`e^{-2W}` (PyTorch);
+    control: the PyTorch factor read in ibcheck's convention."""
+    from ..parameterization import matrix_symbols
+    Bm, Am = matrix_symbols("B", d_out, r), matrix_symbols("A", r, d_in)
+    L = Bm.T * Bm - Am * Am.T
+    out = []
+    for i in range(r):
+        for j in range(i, r):
+            q = sp.expand(L[i, j])
+            out.append(DecayingLaw(q, H0 * sp.exp(-4 * A)))
+            out.append(DecayingLaw(q, H0 * sp.exp(-2 * A), convention="pytorch"))
+    out.append(Control(DecayingLaw(sp.expand(L[0, 0]), H0 * sp.exp(-2 * A)), "negative control",
+                       note="PyTorch's factor e^{-2W} read with ibcheck's A", correction="e^{-4A}"))
+    return tuple(out)
