@@ -38,6 +38,9 @@ def derive(p: Parameterization, *, limits: bool = True, use_cache: bool = True) 
     if renaming:  # the engine's own names stay its own: derive in fresh names, answer in the user's
         d = derive(rename(p, renaming), limits=limits, use_cache=use_cache)
         return replace(rename(d, {v: k for k, v in renaming.items()}), parameterization=p)
+    if p.regularizer is not None or p.schedule is not None:  # weight decay: theory/regularized
+        from .regularized import derive_regularized
+        return derive_regularized(p, limits=limits, use_cache=use_cache)
     key = f"{p.fingerprint()}-{int(limits)}"
     if use_cache:
         hit = cache.load(key, Derivation)

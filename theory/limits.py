@@ -69,10 +69,11 @@ def _candidates(scale, point):
     return [sp.Integer(1), 1 / L] + [scale**k for k in pw] + [scale**k / L for k in pw]
 
 
-def _find_factor(g, var, scale, point):
-    """(factor, {side: limit}) with finite limits, not all zero, else None."""
+def _find_factor(g, var, scale, point, candidates=None):
+    """(factor, {side: limit}) with finite limits, not all zero, else None (``candidates``: the
+    normalising factors to try, default :func:`_candidates`)."""
     sides = _sides(var)
-    for phi in _candidates(scale, point):
+    for phi in (_candidates(scale, point) if candidates is None else candidates):
         lims = {}
         for s in sides:
             L = _limit(phi * g.xreplace({var: s}), scale, point)
@@ -119,12 +120,13 @@ def _dual_factor(potential, scale):
     return sp.simplify(1 / mp), mu, gq
 
 
-def derive_limits(p: Parameterization, potential: MirrorPotential, scale=None) -> tuple:
+def derive_limits(p: Parameterization, potential: MirrorPotential, scale=None, *,
+                  points=((sp.Integer(0), "alpha->0"), (sp.oo, "alpha->oo")), candidates=None) -> tuple:
     r"""Limiting regularizers of ``potential`` as ``scale`` (default: the constant ``alpha``)
     goes to 0 and to :math:`\infty`: ``((LimitingRegularizer, Proof), ...)`` (only those found).
 
     Primal: the first factor :math:`\varphi` among :math:`1, 1/\log(1/\alpha), \alpha^{\pm k/2},
-    \alpha^{\pm k/2}/\log(1/\alpha)` for which :math:`\varphi\nabla R(w)` has finite limits, not all
+    \alpha^{\pm k/2}/\log(1/\alpha)` (or the given ``candidates``) for which :math:`\varphi\nabla R(w)` has finite limits, not all
     zero, at :math:`w > 0` and :math:`w < 0`; :math:`\ell = \int_0^w` of them.
     Dual only: :math:`\varphi = 1/\mu_+` (the end of the dual domain), :math:`\ell = |w|`
     (:math:`\alpha \to 0` only).
@@ -142,8 +144,8 @@ def derive_limits(p: Parameterization, potential: MirrorPotential, scale=None) -
     out = []
     if potential.has_primal:
         g = _prep(potential.gradient[0], sub)
-        for point, name in ((sp.Integer(0), "alpha->0"), (sp.oo, "alpha->oo")):
-            found = _find_factor(g, var, scale, point)
+        for point, name in points:
+            found = _find_factor(g, var, scale, point, candidates)
             if found is None:
                 continue
             phi, lims = found
@@ -157,11 +159,12 @@ def derive_limits(p: Parameterization, potential: MirrorPotential, scale=None) -
             out.append((claim, prove_limit(p, claim, potential)))
     elif potential.has_dual:
         d = _dual_factor(potential, scale)
+        point, name = points[0]
         if d is not None:
             phi = d[0]
-            claim = LimitingRegularizer(scale, sp.Integer(0), phi, sp.Abs(var), var, origin="derived",
-                                        coordinate=potential.coordinate, name="alpha->0")
-            out.append((claim, prove_limit(p, claim, potential)))
+            claim = LimitingRegularizer(scale, point, phi, sp.Abs(var), var, origin="derived",
+                                        coordinate=potential.coordinate, name=name)
+            out.append((claim, prove_limit(p, claim, potential, dual_any_point=True)))
     return tuple(out)
 
 
@@ -174,9 +177,11 @@ def _component(L, target):
     return L - target
 
 
-def prove_limit(p: Parameterization, claim: LimitingRegularizer, potential: MirrorPotential) -> Proof:
+def prove_limit(p: Parameterization, claim: LimitingRegularizer, potential: MirrorPotential, *,
+                dual_any_point: bool = False) -> Proof:
     r"""Prove or refute :math:`\lim \varphi(R(w) - R(0)) = \ell(w)` (see the module doc for the
-    three routes). A refutation's witness is a value of :math:`w_p > 0` or :math:`w_n < 0` (and
+    three routes; ``dual_any_point`` lets the dual route take a point other than 0, e.g. the
+    cumulative decay A -> oo, whose argument is the same). A refutation's witness is a value of :math:`w_p > 0` or :math:`w_n < 0` (and
     the constants) where the limit differs from the claimed leading term."""
     var = _scalar(potential)
     sub, cons = reparametrize(domain_constraints(p))
@@ -209,7 +214,7 @@ def prove_limit(p: Parameterization, claim: LimitingRegularizer, potential: Mirr
         elif direct_comps:
             comps = direct_comps
     if not comps and potential.has_dual and not potential.has_primal:
-        if point != 0:
+        if point != 0 and not dual_any_point:
             return check_identity([sp.Symbol("undecided_dual_limit_at_oo")], "dual route covers alpha -> 0 only",
                                   points=0)
         d = _dual_factor(potential, a)

@@ -1,9 +1,8 @@
 r"""What the symbolic derivation handles, checked before any derivation or proof runs.
 
 Soundness contract: a part of the model that the derivation does not read is *refused*, never
-ignored. The engine derives for :math:`\dot x = -M(x)\,J_G(x)^\top\nabla L(G(x))`; a model that
-also carries an explicit regularizer :math:`\lambda(t)\nabla h(x)` flows differently, so its laws
-and potentials (those of the unregularized model) would be false for it.
+ignored. (An explicit regularizer :math:`\lambda(t)\nabla h(x)` and its schedule are read by
+:mod:`theory.regularized`, to which ``derive`` and ``verify`` hand such models.)
 
 Names: the engine gives its own symbols names (the dual variable :math:`\mu`, the primal
 variable :math:`w`, ...). A *parameter* with such a name is renamed on the way in and back on the
@@ -29,10 +28,6 @@ _RESERVED = re.compile(r"^(mu(_\d+)?|w(_[pn]|_\d+)?|T|T_mu|r|xi|y|y_.*|rho_.*|t_
 def unsupported_parts(p: Parameterization) -> tuple:
     """Sentences naming each part of ``p`` that the derivation engine would otherwise ignore."""
     out = []
-    if p.regularizer is not None:
-        out.append(f"the explicit regularizer h = {p.regularizer}")
-    if p.schedule is not None:
-        out.append(f"the schedule lambda(t) = {p.schedule}")
     clash = sorted({s.name for s in p.constants if _RESERVED.match(s.name)})
     if clash:
         out.append(f"the constant name(s) {', '.join(clash)}, which ibcheck uses for its own "

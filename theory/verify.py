@@ -79,6 +79,9 @@ def _foreign(expr, allowed, what: str) -> str | None:
 
 
 def _verify(p: Parameterization, claim, potential) -> Proof:
+    if p.regularizer is not None or p.schedule is not None:  # weight decay: theory/regularized
+        from .regularized import verify_regularized
+        return verify_regularized(p, claim)
     consts = set(p.constants)
     if isinstance(claim, ConservedQuantity):
         from .laws import prove_law

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import diagonal, linear, noncommuting
+from . import diagonal, linear, noncommuting, weightdecay
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def _entries():
           "W = U3 U2 U1, widths 2-3-2-2 (9 laws)", {"widths": (2, 3, 2, 2)}, mirror=False),
         E("shared-hidden-unit", noncommuting.shared_hidden_unit, lambda: (),
           "w = (a c, b c): non-commuting, no mirror potential", {}, mirror=False),
-    ]
+    ] + weightdecay.entries(E)
 
 
 CATALOG = {e.name: e for e in _entries()}

@@ -1,0 +1,105 @@
+"""Weight decay, numerics: segmented flows, decaying laws and R_{a_t} along the flow, limits that
+depend on A_oo only, constant decay ending at a stationary point; each with a negative control."""
+import mpmath
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from numerics.cli import check_target, default_problem
+from numerics.decay import cumulative, run_decayed, segmented_flow
+from numerics.decay_checks import check_decay_limit, check_decaying_law, check_stationary, check_time_mirror
+from theory import derive
+from theory.catalog import weightdecay as wd
+from theory.parameterization import TIME as t
+from theory.regularized import A, H0, DecayingLaw
+
+VALUES = {"alpha": "1/2"}
+
+
+@pytest.fixture(scope="module")
+def mw_pot():
+    return derive(wd.mw()).time_potential[0]
+
+
+def _runs(schedule, seed=7, dps=30):
+    p = wd.mw(schedule=schedule)
+    prob = default_problem(p, VALUES, seed=seed, dps=dps)
+    sf = segmented_flow(p, prob.X, prob.y, values=VALUES)
+    return sf, run_decayed(sf, dps=dps)
+
+
+def test_cumulative_decay_of_a_step_schedule():
+    from theory.regularized import analyse_schedule
+    A_ = cumulative(analyse_schedule(sp.Piecewise((2, t < sp.Rational(1, 4)), (0, True))))
+    with mpmath.workdps(30):
+        assert A_(mpmath.mpf(1) / 8) == mpmath.mpf(1) / 4 and A_(3) == mpmath.mpf(1) / 2
+
+
+def test_decaying_law_and_time_potential_along_a_switched_off_flow(mw_pot):
+    sf, runs = _runs(wd.SWITCH_OFF)
+    law = DecayingLaw(sp.Symbol("m", real=True)**2 - sp.Symbol("w", real=True)**2, H0 * sp.exp(-4 * A),
+                      coordinate=True)
+    good = check_decaying_law(runs, law, sf.schedule)
+    assert good.passed and good.digits >= 25
+    for wrong in (H0 * sp.exp(-2 * A), H0 * sp.exp(-4 * A) + A / 10**6, H0):
+        bad = check_decaying_law(runs, DecayingLaw(law.expr, wrong, coordinate=True), sf.schedule)
+        assert not bad.passed and bad.details["status"] == "refuted"
+    v = check_time_mirror(runs, mw_pot, sf.schedule)
+    assert v.passed and v.digits >= 25
+    frozen = mw_pot.at(0)   # the decay-free potential on the decayed flow
+    assert check_time_mirror(runs, frozen, sf.schedule).details["status"] == "refuted"
+    lim = check_decay_limit(runs, mw_pot, sf.schedule)
+    assert lim.passed and lim.digits >= 20
+
+
+def _schedule(kind, c):
+    """A schedule with A_oo = 1/2 of the given kind and rate."""
+    if kind == "step":
+        return sp.Piecewise((c, t < 1 / (2 * c)), (0, True))
+    if kind == "heaviside":
+        return c * sp.Heaviside(1 / (2 * c) - t)
+    if kind == "two-steps":
+        return sp.Piecewise((c, t < 1 / (4 * c)), (c / 2, t < 3 / (4 * c)), (0, True))
+    return c * sp.exp(-2 * c * t)
+
+
+@settings(max_examples=3, deadline=None)
+@given(kind=st.sampled_from(["step", "heaviside", "two-steps", "exp"]),
+       c=st.sampled_from([sp.Rational(1, 4), sp.Rational(1, 2), sp.Integer(1), sp.Integer(2)]))
+def test_equal_integral_schedules_reach_the_same_limit(mw_pot, kind, c):
+    ref_sf, ref_runs = _runs(wd.SWITCH_OFF)
+    sf, runs = _runs(_schedule(kind, c))
+    assert sf.schedule.total == sp.Rational(1, 2)
+    lim = check_decay_limit(runs, mw_pot, sf.schedule)
+    assert lim.passed and lim.digits >= 20, lim
+    D = len(runs.flow.params)
+    with mpmath.workdps(30):
+        out = sp.lambdify(runs.flow.params, runs.flow.outputs, "mpmath")
+        wa, wb = out(*runs.lo.final[:D]), out(*ref_runs.lo.final[:D])
+        assert max(abs(x - y) for x, y in zip(wa, wb)) < mpmath.mpf(10) ** -20
+
+
+def test_a_different_integral_gives_a_different_limit(mw_pot):
+    sf, runs = _runs(sp.Piecewise((1, t < 1), (0, True)))   # A_oo = 1
+    wrong = check_decay_limit(runs, mw_pot.at(sp.Symbol("a", real=True)), sf.schedule.__class__(
+        sf.schedule.expr, sf.schedule.segments, sf.schedule.cumulative, sp.Rational(1, 2), "off"))
+    assert wrong.details["status"] == "refuted"
+    assert check_decay_limit(runs, mw_pot, sf.schedule).passed
+
+
+def test_constant_decay_ends_at_a_stationary_point_not_an_interpolant():
+    sf, runs = _runs(sp.Rational(1, 10))
+    v = check_stationary(runs, sf)
+    assert v.passed and not v.details["interpolates"]
+    assert float(v.details["interpolation_residual"]) > 1e-6
+    # control: the decay-off flow does interpolate, so its end point is no stationary point of L + h/10
+    sf2, runs2 = _runs(wd.SWITCH_OFF)
+    sf_const = segmented_flow(wd.mw(schedule=sp.Rational(1, 10)), runs2.flow.X, runs2.flow.y, values=VALUES)
+    assert check_stationary(runs2, sf_const).details["status"] == "refuted"
+
+
+@pytest.mark.parametrize("name", ["mw-decay", "diagonal-quadratic-decay", "diagonal-power4-decay"])
+def test_check_passes_on_the_catalog_entry(name):
+    vs = check_target(name, dps=30, seed=2024, sets={}, backend="fast", regimes=False, progress=lambda m: None)
+    assert vs and all(v.passed for v in vs), [v for v in vs if not v.passed]
+    assert any("as expected" in v.details.get("status", "") for v in vs)
