@@ -102,6 +102,11 @@ def derivation_record(d) -> dict:
 
 def cmd_derive(args) -> int:
     from theory import derive
+    from theory.catalog import CATALOG
+
+    if args.target in CATALOG and CATALOG[args.target].kind == "function-space":
+        from .function_space.check import print_derivation
+        return print_derivation(CATALOG[args.target], latex=args.latex, as_json=args.json)
 
     p, _, _ = _resolve(args.target)
     d = derive(p, use_cache=not args.no_cache)
@@ -174,9 +179,13 @@ def default_problem(p, values: dict, *, seed: int, dps: int):
 def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, regimes: bool,
                  progress) -> list:
     from theory import derive, verify
+    from theory.catalog import CATALOG
 
     from .confirm import confirm
 
+    if target in CATALOG and CATALOG[target].kind == "function-space":  # wide nets: own pipeline
+        from .function_space.check import check_entry
+        return check_entry(CATALOG[target], dps=dps, seed=seed, progress=progress)
     p, literature, values = _resolve(target)
     values = _default_values(p, {**values, **sets})
     t0 = time.perf_counter()
