@@ -190,6 +190,11 @@ def derivation_record(d) -> dict:
 
 def cmd_derive(args) -> int:
     from theory import derive
+    from theory.catalog import CATALOG
+
+    if args.target in CATALOG and CATALOG[args.target].kind == "function-space":
+        from .function_space.check import print_derivation
+        return print_derivation(CATALOG[args.target], latex=args.latex, as_json=args.json)
 
     p, _, _ = _resolve(args.target)
     d = finite_derivation(derive(p, use_cache=not args.no_cache))
@@ -305,9 +310,13 @@ def default_problem(p, values: dict, *, seed: int, dps: int):
 def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, regimes: bool,
                  progress, limits=None) -> list:
     from theory import bounds, derive, verify
+    from theory.catalog import CATALOG
 
     from .confirm import confirm
 
+    if target in CATALOG and CATALOG[target].kind == "function-space":  # wide nets: own pipeline
+        from .function_space.check import check_entry
+        return check_entry(CATALOG[target], dps=dps, seed=seed, progress=progress)
     with bounds.using(limits or bounds.limits()):
         p, literature, values = _resolve(target)
         values = _default_values(p, {**values, **check_sets(p, sets)})

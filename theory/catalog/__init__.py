@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import diagonal, linear, noncommuting, weightdecay
+from . import diagonal, linear, noncommuting, weightdecay, widenets
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Entry:
     defaults: dict = field(default_factory=dict)
     mirror: bool = True   # whether a mirror potential is expected
     values: dict = field(default_factory=dict)  # built-in constant values for numeric checks
+    kind: str = "flow"    # "flow" (a parameterization) or "function-space" (a WideReluModel)
 
     def parameterization(self, **kw):
         return self.build(**{**self.defaults, **kw})
@@ -54,6 +55,15 @@ def _entries():
           "W = U3 U2 U1, widths 2-3-2-2 (9 laws)", {"widths": (2, 3, 2, 2)}, mirror=False),
         E("shared-hidden-unit", noncommuting.shared_hidden_unit, lambda: (),
           "w = (a c, b c): non-commuting, no mirror potential", {}, mirror=False),
+        E("relu-spline-uniform", widenets.uniform_uniform, widenets.uniform_literature,
+          "wide ReLU net, W ~ U(-a_w,a_w), B ~ U(-a_b,a_b): zeta, natural cubic spline", mirror=False,
+          kind="function-space"),
+        E("relu-spline-gaussian", widenets.gaussian_gaussian, widenets.gaussian_literature,
+          "wide ReLU net, Gaussian W, B: zeta ~ 1/(sb^2 + x^2 sw^2)^2, adaptive spline", mirror=False,
+          kind="function-space"),
+        E("relu-spline-rademacher", widenets.rademacher_uniform, widenets.rademacher_literature,
+          "wide ReLU net, W = +-1, B ~ U(-a_b,a_b): constant zeta, natural cubic spline", mirror=False,
+          kind="function-space"),
     ] + weightdecay.entries(E)
 
 
