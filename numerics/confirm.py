@@ -89,6 +89,8 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
                     verdicts.append(_relabel(swept[key], f"{label}: flow limits"))
         except IbcheckError as e:
             verdicts.append(failed_verdict(p.name, label, type(claim).__name__, problem.dps, e, status))
+    from .leaf_checks import leaf_verdicts  # claims on the leaf through x0 (issue 13)
+    verdicts += leaf_verdicts(d, problem, runs, backend=backend, say=say)
     if d.law_count is not None:
         verdicts.append(law_count_verdict(d, problem.dps))
     return verdicts

@@ -168,3 +168,47 @@ def separate_literature(L: int = 2, n: int = 2) -> tuple:
 def exponential_literature(n: int = 2) -> tuple:
     s = _syms("s", n)
     return (ConservedQuantity(sum(x**2 for x in s)),)
+
+
+# ---- claims on the leaf (theory.leaf_potential): time-changed mirror, effective scale -------------
+def signed_leaf_claims(p: Parameterization) -> tuple:
+    r"""For :func:`signed` models: the time-changed mirror identity and the effective scale
+    :math:`\alpha_{\mathrm{eff}}(x) = \alpha\,(r/r_0)\,e^{-\eta_s(r^2 - r_0^2)/(2\eta_r\|s\|^2)}`
+    (the same form for every L; with :math:`\|s\| = \|s(0)\|` on the leaf this is the paper's
+    :math:`\rho`), against the plain network's potential at that scale."""
+    from ..leaf_potential import EffectiveScale, TimeChangedMirror
+
+    L = int(p.name.split("-L")[1])
+    n = p.n_outputs
+    rr, a, b = p.params[0], p.params[1:n + 1], p.params[n + 1:]
+    S = sum(x**2 for x in a + b)
+    r0 = p.init[0]
+    u = [rr * x / sp.sqrt(S) for x in a]
+    v = [rr * x / sp.sqrt(S) for x in b]
+    scale = alpha * (rr / r0) * sp.exp(-eta_s * (rr**2 - r0**2) / (2 * eta_r * S))
+    A = sp.Symbol("a", positive=True)
+    mu = sp.Symbol("mu", real=True)
+    if L == 2:
+        inv = tuple(sp.powsimp(ui * vi) for ui, vi in zip(u, v))
+        plain = A**2
+        phi = tuple(sp.log(ai / bi) / 2 for ai, bi in zip(a, b))
+        dual = 2 * A**2 * sp.sinh(4 * mu)        # w = grad Q(mu) for grad R = asinh(w/(2a^2))/4
+    else:
+        inv = tuple(ui ** (2 - L) + vi ** (2 - L) for ui, vi in zip(u, v))
+        plain = 2 * A ** (2 - L)
+        phi = tuple((bi ** (2 - L) - ai ** (2 - L)) / (bi ** (2 - L) + ai ** (2 - L)) for ai, bi in zip(a, b))
+        e = sp.Rational(-L, L - 2)
+        kappa = L * (L - 2) * A ** (L - 2)
+        dual = A**L * ((1 - kappa * mu) ** e - (1 + kappa * mu) ** e)   # Woodworth et al., Sec. 5
+    return (TimeChangedMirror(phi=phi),
+            EffectiveScale(scale=scale, invariants=inv, plain=plain, a=A, depth=L, dual_gradient=dual,
+                           mu=mu))
+
+
+def _register():
+    from ..leaf_potential import register
+    for L in (2, 3, 4):
+        register(f"weightnorm-L{L}", signed_leaf_claims)
+
+
+_register()
