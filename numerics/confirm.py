@@ -26,7 +26,8 @@ from .verdict import Verdict
 def _claim_label(claim, origin: str) -> str:
     tag = "" if origin == "derived" else f" [{origin}]"
     if isinstance(claim, ConservedQuantity):
-        return f"law {claim.expr}{tag}"
+        what = "leaf identity" if getattr(claim, "scope", "law") == "leaf" else "law"
+        return f"{what} {claim.expr}{tag}"
     if isinstance(claim, MirrorPotential):
         return f"mirror potential{tag}"
     if isinstance(claim, LimitingRegularizer):
@@ -99,6 +100,10 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
         except (IbcheckError, ArithmeticError, ValueError) as e:
             # a claim undefined somewhere on the flow (log 0, 1/0) cannot be confirmed there
             verdicts.append(failed_verdict(p.name, label, type(claim).__name__, problem.dps, e, status))
+    from .leaf_checks import leaf_verdicts  # claims on the leaf through x0 (issue 13)
+    verdicts += leaf_verdicts(d, problem, runs, backend=backend, say=say)
+    if d.law_count is not None:
+        verdicts.append(law_count_verdict(d, problem.dps))
     return [flag_inconsistency(v) for v in verdicts]
 
 
@@ -112,6 +117,21 @@ def flag_inconsistency(v: Verdict) -> Verdict:
     return replace(v, passed=False, details={**v.details, "status": "inconsistent",
                                               "error": "internal inconsistency: proved symbolically "
                                                        "but refuted numerically; please report it"})
+
+
+def law_count_verdict(d: Derivation, dps: int) -> Verdict:
+    """The "found k of K laws" row: passes only when every counted law was found and proved
+    (leaf identities are not counted: they are forms of laws on the leaf through x0)."""
+    c = d.law_count
+    laws = [(h, pr) for h, pr in d.laws if getattr(h, "scope", "law") != "leaf"]
+    k = sum(1 for _, pr in laws if pr.proved)
+    where = " per coordinate" if c.per_coordinate else ""
+    ok = k >= c.laws
+    return Verdict(model=d.parameterization.name, claim=f"laws: found {k} of {c.laws}{where}",
+                   kind="law-count", passed=ok, residual=float(max(0, c.laws - k)), tolerance=0.0,
+                   dps=dps, error_estimate=0.0, symbolic="proved" if ok else "undecided",
+                   details={"status": "confirmed" if ok else "incomplete", "found": k, "counted": c.laws,
+                            "lie_dimension": c.lie_dimension, "dimension": c.dimension})
 
 
 def _user_potential(claims):

@@ -56,11 +56,14 @@ def derive(p: Parameterization, *, limits: bool = True, use_cache: bool = True) 
     laws = tuple((h, prove_law(p, h.expr, coordinate=h.coordinate)) for h in found)
     timings["laws"] = time.perf_counter() - t0
     notes.append(law_summary(found, count))
+    from .leaf import leaf_identities  # the laws' forms on the leaf through x0 (issue 13)
+    laws += leaf_identities(p, laws)
 
     t0 = time.perf_counter()
     mirror, lims = None, ()
     try:
-        mirror = derive_potential(p)
+        from .leaf import quick_no_mirror  # one exact-point bracket first (issue 13: speed)
+        mirror = quick_no_mirror(p) or derive_potential(p)
     except NoMirrorPotential as e:
         mirror = NoMirror(str(e), pair=e.pair, bracket=e.bracket, point=e.point)
     except (LeafNotSolvable, UndecidedError, NotImplementedError) as e:

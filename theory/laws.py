@@ -11,7 +11,10 @@ Laws are found by
    1, 2, ... (and Laurent monomials of negative degree for small templates), the coefficients
    solving the linear system obtained by collecting x-monomials of :math:`J_G M \nabla h`
    (exact nullspace over QQ, or over QQ(constants));
-2. the method of characteristics for a 2-parameter template :math:`g(u, v)`: :math:`h` is constant
+2. for non-polynomial fields, and after the ansatz for polynomial ones: logarithmic and rational
+   laws :math:`\sum_k c_k \log P_k + F` over Darboux candidates (:mod:`theory.laws_log`);
+   rational fields are first multiplied row by row by their common denominator;
+3. the method of characteristics for a 2-parameter template :math:`g(u, v)`: :math:`h` is constant
    along :math:`du/ds = \eta_u g_u,\ dv/ds = \eta_v g_v`, so a first integral of
    :math:`dv/du = \eta_v g_v / (\eta_u g_u)` is a law (non-polynomial laws, e.g.
    :math:`u^{2-D} + v^{2-D}` for :math:`u^D - v^D`, Woodworth et al. COLT 2020, Sec. 5).
@@ -115,12 +118,21 @@ def find_laws(p: Parameterization, *, max_degree: int = 4, count: LawCount | Non
     def add(expr, method):
         if len(found) >= target:
             return
-        expr = sp.expand(expr)
+        expr = sp.sympify(expr)
+        if expr.is_polynomial(*params):
+            expr = sp.expand(expr)
         if expr.is_number or not _independent([f.expr for f in found], expr, params, pts):
             return
         if prove_law(p, expr, coordinate=coord).proved:
             found.append(ConservedQuantity(expr, origin="derived", method=method, coordinate=coord))
 
+    polynomial = _polynomial_fields(params, outputs, M)
+    if not polynomial:
+        # rational/algebraic fields: the log-rational ansatz first (it also finds the rational
+        # laws, as products of powers), the symbolic ansatz only for what it missed
+        _log_stage(params, outputs, M, constants, add)
+        if len(found) >= target:
+            return tuple(found)
     for deg in range(1, max_degree + 1):
         for h in _ansatz(params, outputs, M, _monomials(params, deg)):
             add(h, f"ansatz degree {deg}")
@@ -132,11 +144,29 @@ def find_laws(p: Parameterization, *, max_degree: int = 4, count: LawCount | Non
                 add(h, f"ansatz degree {-deg}")
             if len(found) >= target:
                 return tuple(found)
+    if polynomial:
+        _log_stage(params, outputs, M, constants, add)
+        if len(found) >= target:
+            return tuple(found)
     if len(params) == 2 and len(outputs) == 1:
         h = characteristic_law(params, outputs[0], M)
         if h is not None:
             add(h, "characteristics")
     return tuple(found)
+
+
+def _polynomial_fields(params, outputs, M) -> bool:
+    """Whether every entry of :math:`J_G M` is a polynomial in the parameters."""
+    J = sp.Matrix(list(outputs)).jacobian(sp.Matrix(list(params)))
+    return all(sp.sympify(e).is_polynomial(*params) for e in J * M)
+
+
+def _log_stage(params, outputs, M, constants, add) -> None:
+    r"""Laws :math:`\sum_k c_k\log P_k + F` (:mod:`theory.laws_log`), each proved by ``add``."""
+    from .laws_log import log_laws
+
+    for h in log_laws(params, outputs, M, constants):
+        add(h, "log-rational ansatz (Darboux)" if h.has(sp.log) else "rational ansatz (Darboux)")
 
 
 def law_summary(found: Sequence, count: LawCount) -> str:
@@ -184,7 +214,9 @@ def _ansatz(params, outputs, M, basis) -> list:
     if not basis:
         return []
     J = sp.Matrix(list(outputs)).jacobian(sp.Matrix(list(params)))
-    JM = J * M
+    JM = _clear_denominators(J * M, params)
+    if JM is None:  # a row with radicals or functions that do not clear: out of reach here
+        return []
     columns = []
     keys: dict = {}
     for m in basis:
@@ -218,6 +250,27 @@ def _ansatz(params, outputs, M, basis) -> list:
             vec = [a * den for a in vec]
         laws.append(sp.expand(sum((a * m for a, m in zip(vec, basis)), sp.Integer(0))))
     return laws
+
+
+def _clear_denominators(JM, params):
+    r"""Each row of :math:`J_G M` times the common denominator of the row (which leaves the
+    nullspace of the ansatz unchanged: the row's identity is multiplied by a nonzero function);
+    ``None`` when a row does not become polynomial (radicals, transcendental functions)."""
+    out = sp.Matrix(JM)
+    for i in range(out.rows):
+        row = [sp.together(e) for e in out.row(i)]
+        dens = [sp.fraction(e)[1] for e in row]
+        if all(not d.free_symbols & set(params) for d in dens):
+            continue
+        den = sp.lcm_list(dens) if all(d.is_polynomial(*params) for d in dens) else None
+        if den is None:
+            return None
+        for j, e in enumerate(row):
+            c = sp.cancel(e * den)
+            if not c.is_polynomial(*params):
+                return None
+            out[i, j] = sp.expand(c)
+    return out
 
 
 def _terms(e, params):
@@ -275,8 +328,17 @@ def _point(params, constants, rng):
 def _grad_rank(exprs, params, pt) -> int:
     if not exprs:
         return 0
-    rows = [[sp.nsimplify(sp.diff(h, x).xreplace(pt)) for x in params] for h in exprs]
+    rows = [[_exact(sp.diff(h, x).xreplace(pt)) for x in params] for h in exprs]
+    if all(v.is_Rational for row in rows for v in row):
+        # exact rank over QQ (nsimplify would rewrite large rationals as products of radicals)
+        return DomainMatrix([[sp.QQ(v.p, v.q) for v in row] for row in rows],
+                            (len(rows), len(params)), sp.QQ).rank()
     return sp.Matrix(rows).rank(simplify=True)
+
+
+def _exact(v):
+    v = sp.sympify(v)
+    return v if v.is_Rational or not v.has(sp.Float) else sp.nsimplify(v)
 
 
 def _independent(found, h, params, pts) -> bool:

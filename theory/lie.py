@@ -759,6 +759,11 @@ class _RingEngine:
         return out
 
 
+def _radical_free(e) -> bool:
+    return not any(not p.exp.is_Integer for p in sp.sympify(e).atoms(sp.Pow)) and \
+        not sp.sympify(e).atoms(sp.Function)
+
+
 class _ExprEngine:
     """Any fields (SymPy expressions): brackets symbolic, values exact at rational points."""
 
@@ -768,7 +773,9 @@ class _ExprEngine:
         xs = sp.Matrix(list(params))
         M = sp.eye(self.D) if metric is None else sp.Matrix(metric)
         J = sp.Matrix(list(outputs)).jacobian(xs)
-        self.gens_e = [tuple(sp.expand(e) for e in (M * J[i, :].T)) for i in range(len(outputs))]
+        # not expanded: expanding a rational field (weight normalization: /||s||^L) multiplies its
+        # size, and every bracket and Jacobian after it (10x slower at n = 3); values are exact anyway
+        self.gens_e = [tuple(M * J[i, :].T) for i in range(len(outputs))]
         self.points = []
         self._jac = {}
 
@@ -789,7 +796,9 @@ class _ExprEngine:
         v = sp.sympify(e).xreplace(pt)
         if v.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise IbcheckError(f"field singular at the sample point {pt}")
-        return sp.nsimplify(v) if v.is_Float else v
+        if v.is_Float:
+            return sp.nsimplify(v)
+        return v if v.is_Rational else sp.expand(v)  # one normal form for algebraic values
 
     def value(self, f, k):
         return [self._eval(e, self.points[k]) for e in f]
@@ -810,4 +819,7 @@ class _ExprEngine:
         return out
 
     def bracket(self, X, Y):
-        return bracket(X, Y, self.params)
+        B = bracket(X, Y, self.params)
+        # rational fields: one fraction per component keeps deeper layers small (4x at n = 3 for
+        # separate-radii weight normalization); with radicals cancel is slower, so they stay as are
+        return tuple(sp.cancel(sp.together(e)) if _radical_free(e) else e for e in B)

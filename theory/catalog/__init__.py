@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import diagonal, linear, noncommuting, weightdecay, widenets
+from . import diagonal, linear, noncommuting, weightdecay, weightnorm, widenets
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,23 @@ def _entries():
         E("relu-spline-rademacher", widenets.rademacher_uniform, widenets.rademacher_literature,
           "wide ReLU net, W = +-1, B ~ U(-a_b,a_b): constant zeta, natural cubic spline", mirror=False,
           kind="function-space"),
+        # weight normalization (Chou, Rauhut, Ward): no mirror potential; laws log-rational
+        E("weightnorm-L2", lambda n=2: weightnorm.signed(2, n), lambda: weightnorm.signed_literature(2, 2),
+          "x = u^2 - v^2, (u; v) = r s/||s|| (weight normalization, rates eta_r, eta_s)", {"n": 2},
+          mirror=False, values={"alpha": "1/2", "eta_r": "1", "eta_s": "4"}),
+        E("weightnorm-L3", lambda n=2: weightnorm.signed(3, n), lambda: weightnorm.signed_literature(3, 2),
+          "x = u^3 - v^3, (u; v) = r s/||s|| (weight normalization)", {"n": 2},
+          mirror=False, values={"alpha": "1/2", "eta_r": "1", "eta_s": "4"}),
+        E("weightnorm-nonneg", lambda n=2: weightnorm.nonneg(2, n), lambda: weightnorm.nonneg_literature(2, 2),
+          "x = r^2 (s/||s||)^2 (weight normalization, nonnegative)", {"n": 2},
+          mirror=False, values={"alpha": "1/2", "eta_r": "1", "eta_s": "2"}),
+        E("weightnorm-separate", lambda n=2: weightnorm.separate(2, n),
+          lambda: weightnorm.separate_literature(2, 2),
+          "x = u^2 - v^2, u = r_u a/||a||, v = r_v b/||b|| (separate radii: 2 laws)", {"n": 2},
+          mirror=False, values={"alpha": "1/2", "eta_r": "1", "eta_s": "2"}),
+        E("weightnorm-exp", lambda n=2: weightnorm.exponential(n), lambda: weightnorm.exponential_literature(2),
+          "w = exp(c) s/||s|| (exponential weight normalization)", {"n": 2},
+          mirror=False, values={"alpha": "1/2", "eta_r": "1", "eta_s": "1"}),
     ] + weightdecay.entries(E)
 
 
