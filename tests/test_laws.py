@@ -73,7 +73,7 @@ def test_bad_input_names_the_symbols():
         prove_law(p, u * v)
 
 
-@pytest.mark.parametrize("name", list(CATALOG))
+@pytest.mark.parametrize("name", [n for n, e in CATALOG.items() if e.kind == "flow"])
 def test_catalog_laws_found_proved_and_match_literature(name):
     e = CATALOG[name]
     p = e.parameterization()

@@ -69,9 +69,15 @@ _ALLOWED_OPS = {"+", "-", "*", "/", "**", "^", "(", ")", ","}
 
 
 # ---- expressions -----------------------------------------------------------------------------
-def parse_expression(text, symbols: dict, where: str) -> sp.Expr:
+#: what a schedule may use beyond :data:`FUNCTIONS`: switch-offs and steps in time
+SCHEDULE_FUNCTIONS = {"Piecewise": sp.Piecewise, "Heaviside": sp.Heaviside, "True": sp.true}
+_SCHEDULE_OPS = {"<", ">", "<=", ">="}
+
+
+def parse_expression(text, symbols: dict, where: str, *, schedule: bool = False) -> sp.Expr:
     """Parse one expression (a string, an int or a Decimal) exactly, using only ``symbols``
-    (name → Symbol) and :data:`FUNCTIONS`. ``where`` names the field in error messages."""
+    (name → Symbol) and :data:`FUNCTIONS` (with ``schedule``, also :data:`SCHEDULE_FUNCTIONS` and
+    comparisons, for piecewise schedules). ``where`` names the field in error messages."""
     if isinstance(text, bool):
         raise SpecError(f"{where}: expected an expression, got the boolean {text!r}")
     if isinstance(text, int):
@@ -87,9 +93,11 @@ def parse_expression(text, symbols: dict, where: str) -> sp.Expr:
         raise SpecError(f"{where}: expected an expression string, got {type(text).__name__} {text!r}")
     if not text.strip():
         raise SpecError(f"{where}: empty expression")
-    _check_tokens(text, symbols, where)
+    extra = SCHEDULE_FUNCTIONS if schedule else {}
+    _check_tokens(text, {**symbols, **extra}, where, _SCHEDULE_OPS if schedule else set())
     bounds.check_text(text, where)  # sized before evaluation: u**9**9**9 never reaches SymPy
     namespace = dict(FUNCTIONS)
+    namespace.update(extra)
     namespace.update(symbols)
     glob = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "__builtins__": {}}
     try:
@@ -108,7 +116,7 @@ def parse_expression(text, symbols: dict, where: str) -> sp.Expr:
     return e
 
 
-def _check_tokens(text: str, symbols: dict, where: str) -> None:
+def _check_tokens(text: str, symbols: dict, where: str, more_ops=frozenset()) -> None:
     """Refuse anything but numbers, declared names, known functions and arithmetic."""
     try:
         toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -121,7 +129,7 @@ def _check_tokens(text: str, symbols: dict, where: str) -> None:
                     f"{where} uses unknown symbol {tok.string!r} in {text!r}; declared: "
                     f"{', '.join(symbols) or '(none)'}" + _suggest(tok.string, list(symbols)))
         elif tok.type == tokenize.OP:
-            if tok.string not in _ALLOWED_OPS:
+            if tok.string not in _ALLOWED_OPS and tok.string not in more_ops:
                 raise SpecError(f"{where}: operator {tok.string!r} is not allowed in {text!r} "
                                 f"(use + - * / ** ^ and parentheses)")
         elif tok.type == tokenize.NUMBER:
@@ -161,6 +169,9 @@ RESERVED_NAMES = {"t": "the time variable of schedules", "w": "ibcheck's output 
                   "mu": "ibcheck's dual (mirror) variable", "T": "an internal time horizon",
                   "T_mu": "an internal time horizon", "y": "the least-squares data"}
 _RESERVED_PREFIXES = ("w_", "mu_", "y_", "rho_", "_")
+#: parameter names the derivation renames on the way in and back on the way out
+#: (theory.support.reserved_renaming), so a model x = m*w reads as written
+_RENAMED_PARAMS = {"w", "mu"}
 
 
 def reserved_reason(name: str) -> str | None:
@@ -201,7 +212,7 @@ def _symbols(decl, what: str, *, required: bool) -> dict:
             raise SpecError(f"{what}: the name {name!r} is reserved (a function or constant of the "
                             "expression language)")
         why = reserved_reason(name)
-        if why:
+        if why and not (what == "params" and name in _RENAMED_PARAMS):
             raise SpecError(f"{what}: the name {name!r} is reserved ({why}); please rename it")
         if name in out:
             raise SpecError(f"{what}: {name!r} is declared twice")
@@ -322,7 +333,7 @@ def parse_spec(data: dict) -> Parameterization:
     if sched is not None:
         if reg is None:
             raise SpecError("'schedule' was given but no 'regularizer' (the schedule weights it)")
-        sched = parse_expression(sched, {**consts, "t": TIME}, "schedule")
+        sched = parse_expression(sched, {**consts, "t": TIME}, "schedule", schedule=True)
 
     n = data.get("separable")
     plist, ilist = list(params.values()), [init[s] for s in params.values()]

@@ -53,7 +53,7 @@ def simplify_to_zero(e: sp.Expr) -> sp.Expr:
     for step in steps:
         try:
             r = step(best)
-        except (TypeError, ValueError, NotImplementedError, RecursionError, AttributeError):
+        except Exception:  # noqa: BLE001 - a rewrite SymPy fails on (KeyError: zoo, ...) proves nothing
             continue
         if r == 0:
             return sp.Integer(0)
