@@ -16,7 +16,7 @@ from typing import Sequence
 
 from theory.claims import ConservedQuantity, MirrorPotential, NoMirror
 from theory.errors import IbcheckError
-from theory.regularized.records import Control, DecayingLaw, Effect, Erratum, TimePotential
+from theory.regularized.records import Control, DecayingLaw, DecayOff, Effect, Erratum, TimePotential
 
 from .checks import check_law, check_mirror, run
 from theory.regularized.derive import decay_free
@@ -25,20 +25,27 @@ from .decay import run_decayed, segmented_flow
 from .decay_checks import (check_decay_limit, check_decaying_law, check_stationary, check_time_mirror,
                            check_witness)
 from .flows import gradient_flow
+from .potential_values import check_potential_values
+from theory.mirror import filled
 from .verdict import Verdict
 
 
 def _label(claim, origin: str) -> str:
     tag = "" if origin == "derived" else f" [{origin}]"
+    if isinstance(claim, DecayOff):
+        inner = claim.claim
+        if isinstance(inner, ConservedQuantity):
+            return f"law {inner.expr} (decay off){tag}"
+        return f"potential R (decay off){tag}"
     if isinstance(claim, DecayingLaw):
         conv = "" if claim.convention == "ibcheck" else f" ({claim.convention})"
         return f"decaying law {claim.expr} = {claim.closed_form}{conv}{tag}"
     if isinstance(claim, TimePotential):
         return f"time-dependent potential R_a{tag}"
     if isinstance(claim, ConservedQuantity):
-        return f"law {claim.expr} (decay off){tag}"
+        return f"law {claim.expr}{tag}"
     if isinstance(claim, MirrorPotential):
-        return f"potential R (decay off){tag}"
+        return f"potential R{tag}"
     if isinstance(claim, Effect):
         return f"effect {claim.kind}: {claim.value}{tag}"
     return f"{type(claim).__name__}{tag}"
@@ -77,7 +84,7 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
     adm = d.admissibility
     if adm is not None and not adm.admissible and adm.bracket is not None:
         out.append(check_witness(p.name, adm, dps=problem.dps))
-    free_runs = None
+    free_runs = plain_runs = None
     claims = [(c, pr, "derived") for c, pr in d.claims]
     claims += [(c, pr if pr is not None else verify(p, c), "user") for c, pr in extra_claims]
     for claim, proof, origin in claims:
@@ -102,14 +109,26 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
                     else:
                         v = check_decay_limit(runs, inner, sched, symbolic=status)
                     vs.append(_relabel(v, label + ": " + v.claim))
-            elif isinstance(inner, (ConservedQuantity, MirrorPotential)):
-                if free_runs is None:   # statements about the decay-free flow
+            elif isinstance(inner, DecayOff):  # statements about the decay-free flow
+                if free_runs is None:
                     free_runs = run(gradient_flow(decay_free(p), problem.X, problem.y, values=problem.values),
                                     dps=problem.dps, t_end=3, backend=backend)
-                if isinstance(inner, ConservedQuantity):
-                    vs.append(check_law(free_runs, inner, symbolic=status, label=label))
+                if isinstance(inner.claim, ConservedQuantity):
+                    vs.append(check_law(free_runs, inner.claim, symbolic=status, label=label))
                 else:
-                    v = check_mirror(free_runs, inner, symbolic=status)
+                    v = check_potential_values(free_runs, inner.claim, symbolic=status)
+                    if v is not None:
+                        vs.append(_relabel(v, label + ": " + v.claim))
+                    v = check_mirror(free_runs, filled(inner.claim), symbolic=status)
+                    vs.append(_relabel(v, label + ": " + v.claim))
+            elif isinstance(inner, (ConservedQuantity, MirrorPotential)):
+                if plain_runs is None:  # statements about the model as stated, regularizer included
+                    plain_runs = run(gradient_flow(p, problem.X, problem.y, values=problem.values),
+                                     dps=problem.dps, t_end=3, backend=backend)
+                if isinstance(inner, ConservedQuantity):
+                    vs.append(check_law(plain_runs, inner, symbolic=status, label=label))
+                else:
+                    v = check_mirror(plain_runs, inner, symbolic=status)
                     vs.append(_relabel(v, label + ": " + v.claim))
             elif isinstance(inner, Effect):
                 from .decay_checks import check_effect

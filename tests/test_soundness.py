@@ -25,7 +25,6 @@ from numerics.problems import Problem  # noqa: E402
 from numerics.verdict import Verdict  # noqa: E402
 from theory import Coordinate, derive, separable, verify  # noqa: E402
 from theory.claims import ConservedQuantity, Derivation, LimitingRegularizer, MirrorPotential, Proof  # noqa: E402
-from theory.errors import UnsupportedModel  # noqa: E402
 
 CASES = corpus.cases()
 FALSE = [c for c in CASES if not c.true]
@@ -124,12 +123,24 @@ def test_issue_potential_field_is_checked():
     assert verify(p, MirrorPotential(variables=(w,), potential=R, coordinate=True), use_cache=False).proved
 
 
-def test_issue_regularizer_is_refused_by_derive_and_verify():
-    p = separable(Coordinate((u, v), u**3 - v**3, (a, a), regularizer=u**2 + v**2), 2, "reg", constants=(a,))
-    with pytest.raises(UnsupportedModel, match="regularizer"):
-        derive(p)
-    with pytest.raises(UnsupportedModel, match="regularizer"):
-        verify(p, ConservedQuantity(1 / u + 1 / v, coordinate=True))
+def test_issue_regularizer_is_never_ignored():
+    """The issue's u^3 - v^3 with h = u^2 + v^2: the decay-free law 1/u + 1/v is not a law of the
+    regularized flow (refuted, with a point); said of the decay-free flow (DecayOff) it is proved;
+    the derivation labels its decay-free laws as such."""
+    from theory.regularized import DecayOff
+
+    up, vp = corpus.up, corpus.vp
+    p = separable(Coordinate((up, vp), up**3 - vp**3, (a, a), regularizer=up**2 + vp**2), 2, "reg",
+                  constants=(a,))
+    law = ConservedQuantity(1 / up + 1 / vp, coordinate=True)
+    assert verify(p, law, use_cache=False).refuted
+    assert verify(p, DecayOff(law), use_cache=False).proved
+    d = derive(p, use_cache=False)
+    assert all(isinstance(c, DecayOff) for c, _ in d.claims if not hasattr(c, "closed_form")
+               and isinstance(getattr(c, "claim", c), ConservedQuantity))
+    assert any("decay-free" in n for n in d.notes)
+    pot = MirrorPotential(variables=(w,), gradient=(sp.asinh(w / (2 * a**2)) / 4,), coordinate=True)
+    assert verify(p, pot, use_cache=False).status == "undecided"
 
 
 def test_issue_regularizer_law_is_refuted_numerically():

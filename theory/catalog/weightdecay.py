@@ -15,7 +15,7 @@ import sympy as sp
 from ..claims import MirrorPotential
 from ..parameterization import TIME, Coordinate, separable
 from ..regularized.derive import Admissible
-from ..regularized.records import A, H0, Control, DecayingLaw, Erratum, TimePotential, a
+from ..regularized.records import A, H0, Control, DecayingLaw, DecayOff, Erratum, TimePotential, a
 
 alpha = sp.Symbol("alpha", positive=True)
 m, w_, u, v = sp.symbols("m w u v", real=True)
@@ -73,6 +73,7 @@ def mw_literature(p=None) -> tuple:
     R31 = (x * sp.asinh(x / at) - sp.sqrt(x**2 + at**2) - x * L) / 2
     R21 = (x * sp.asinh(x / (2 * u0 * v0)) - sp.sqrt(x**2 + 4 * u0**2 * v0**2) - x * L) / 4
     R21c = (x * sp.asinh(x / (u0 * v0)) - sp.sqrt(x**2 + u0**2 * v0**2) - x * L) / 2
+    R21c = R21c - R21c.xreplace({x: x0})  # ibcheck's normalisation R(x0) = 0 (the paper's differs by a constant)
     return (
         DecayingLaw(m**2 - w_**2, H0 * sp.exp(-4 * A), coordinate=True),
         DecayingLaw(m**2 - w_**2, H0 * sp.exp(-2 * A), coordinate=True, convention="pytorch"),
@@ -81,11 +82,12 @@ def mw_literature(p=None) -> tuple:
                 MASK + ", Thm 3.1 (as printed)",
                 note="scale 2 u0 v0 and exponent -2 int alpha: the identity grad R_a(argmin R_a) = 0 fails for a != 0",
                 correction="beta_a = u0 v0 exp(-4 int alpha)"),
-        Erratum(MirrorPotential(variables=(x,), potential=R21, gradient=(sp.diff(R21, x),), coordinate=True),
+        Erratum(DecayOff(MirrorPotential(variables=(x,), potential=R21, gradient=(sp.diff(R21, x),),
+                                         coordinate=True)),
                 MASK + ", Thm 2.1 (as printed, no decay)",
                 note="factor 1/4 with scale 2 u0 v0: grad R(x0) != 0",
                 correction="factor 1/2 with scale u0 v0"),
-        MirrorPotential(variables=(x,), potential=R21c, gradient=(sp.diff(R21c, x),), coordinate=True),
+        DecayOff(MirrorPotential(variables=(x,), potential=R21c, gradient=(sp.diff(R21c, x),), coordinate=True)),
     )
 
 

@@ -134,6 +134,17 @@ class Erratum:
 
 
 @dataclass(frozen=True)
+class DecayOff:
+    r"""A claim about the same model with the regularizer switched off (:math:`\lambda \equiv 0`):
+    checked symbolically on the decay-free model and numerically on its flow. A claim *not*
+    wrapped is a statement about the model as stated, regularizer included: a plain law must
+    then be conserved along the regularized flow, and a plain (time-independent) mirror
+    potential cannot be judged there (state a :class:`TimePotential`)."""
+
+    claim: object
+
+
+@dataclass(frozen=True)
 class Control(Erratum):
     r"""A negative control: a wrong claim (another convention's factor, a frozen potential, an
     inadmissible regularizer declared admissible) that the checker must refute."""
@@ -157,7 +168,8 @@ class RegularizedDerivation(Derivation):
 
     @property
     def claims(self) -> tuple:
-        out = list(self.laws) + list(self.decaying)
+        # the derived laws are laws of the decay-free flow: they say so
+        out = [(DecayOff(h), pr) for h, pr in self.laws] + list(self.decaying)
         if isinstance(self.time_potential, tuple):
             out.append(self.time_potential)
         out.extend(self.limits)
