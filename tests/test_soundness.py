@@ -25,6 +25,7 @@ from numerics.problems import Problem  # noqa: E402
 from numerics.verdict import Verdict  # noqa: E402
 from theory import Coordinate, derive, separable, verify  # noqa: E402
 from theory.claims import ConservedQuantity, Derivation, LimitingRegularizer, MirrorPotential, Proof  # noqa: E402
+from theory.errors import UnsupportedModel  # noqa: E402
 
 CASES = corpus.cases()
 FALSE = [c for c in CASES if not c.true]

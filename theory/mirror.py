@@ -523,6 +523,36 @@ def _first_integral(V, x1, x2):
 
 
 # ---- proofs -----------------------------------------------------------------------------------
+#: the positive symbols standing for exp(c*mu) in proofs, with what they stand for
+_T_MEANING: dict = {}
+
+
+def _T(c, mu):
+    r"""The positive symbol for :math:`T = e^{c\mu}` (named after what it stands for, so a
+    remainder reads in the user's terms); remembered for :func:`_in_user_terms`."""
+    T = sp.Symbol(f"exp({sp.sstr(c * mu)})", positive=True)
+    _T_MEANING[T] = (c, mu)
+    return T
+
+
+def _in_user_terms(proof: Proof) -> Proof:
+    """``proof`` with each stand-in :math:`T = e^{c\mu}` turned back into :math:`\mu`: the witness
+    gets :math:`\mu = \log(T)/c`, the remainder :math:`T \to e^{c\mu}`."""
+    if proof.witness is None and not isinstance(proof.remainder, (sp.Basic, tuple)):
+        return proof
+    back = {T: sp.exp(c * mu) for T, (c, mu) in _T_MEANING.items()}
+    witness = proof.witness
+    if witness:
+        witness = {(_T_MEANING[k][1] if k in _T_MEANING else k):
+                   (sp.log(v) / _T_MEANING[k][0] if k in _T_MEANING else v) for k, v in witness.items()}
+    rem = proof.remainder
+    if isinstance(rem, tuple):
+        rem = tuple(sp.sympify(r).xreplace(back) for r in rem)
+    elif isinstance(rem, sp.Basic):
+        rem = rem.xreplace(back)
+    return replace(proof, witness=witness, remainder=rem)
+
+
 def _exp_to_T(e, mus):
     """Replace exp(k*mu) by T**k (T > 0) so hyperbolic identities become rational ones."""
     e = sp.sympify(e).rewrite(sp.exp)
@@ -531,7 +561,7 @@ def _exp_to_T(e, mus):
     c = _exp_generator(sp.expand(e), mus[0])
     if c is None:
         return e
-    T = sp.Symbol("T_mu", positive=True)
+    T = _T(c, mus[0])
     rep = {a: T ** sp.nsimplify(sp.expand(a.args[0]).coeff(mus[0]) / c) for a in e.atoms(sp.exp)
            if a.args[0].has(mus[0])}
     return e.xreplace(rep)
@@ -599,7 +629,7 @@ def prove_potential(p: Parameterization, claim: MirrorPotential) -> Proof:
         proofs.append(check_identity(at0, r"\nabla R(w_0) = 0", constraints=cons))
         proofs.append(_primal_identity(grad, ws, gq, lf, check_identity, sub))
     what = "dual and primal" if claim.has_dual and claim.has_primal else "dual" if claim.has_dual else "primal"
-    return _combine(proofs, f"mirror potential ({what}) of {p.name}")
+    return _in_user_terms(_combine(proofs, f"mirror potential ({what}) of {p.name}"))
 
 
 def _to_T(e, mus):
@@ -613,7 +643,7 @@ def _to_T(e, mus):
     c = _exp_generator(sp.expand(e), mu)
     if c is None:
         return e
-    T = sp.Symbol("T_mu", positive=True)
+    T = _T(c, mu)
     rep = {a: T ** sp.nsimplify(sp.expand(a.args[0]).coeff(mu) / c) for a in e.atoms(sp.exp)
            if a.args[0].has(mu)}
     return e.xreplace(rep).xreplace({mu: sp.log(T) / c})
@@ -686,7 +716,7 @@ def _primal_identity(grad, ws, gq, lf: LeafFlow, check, sub) -> Proof:
     if not hess.proved:
         return hess if hess.refuted else direct
     composed = sp.Matrix([_to_T(hi, lf.mus) for hi in h]).xreplace(sub)
-    why = _branch_points(composed, set(lf.mus) | {s for s in composed.free_symbols if s.name == "T_mu"})
+    why = _branch_points(composed, set(lf.mus) | (composed.free_symbols & set(_T_MEANING)))
     if why is None:
         return Proof("proved", hess.identity, sp.Integer(0),
                      method=hess.method + "; grad R(grad Q(mu)) is analytic on the range, so it is "

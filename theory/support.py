@@ -21,7 +21,7 @@ from .errors import UnsupportedModel
 from .parameterization import Parameterization
 
 #: names the derivation engine gives its own symbols (mirror.py, limits.py, zero.py)
-_RESERVED = re.compile(r"^(mu(_\d+)?|w(_[pn]|_\d+)?|T|T_mu|r|xi|y|y_.*|rho_.*|t_|"
+_RESERVED = re.compile(r"^(mu(_\d+)?|w(_[pn]|_\d+)?|T|T_mu|y|y_.*|rho_.*|t_|"
                        r"undecided_dual_limit_at_oo|limit_not_computed)$")
 
 
