@@ -338,7 +338,6 @@ def test_notebook_display_of_derivations_proofs_and_verdicts():
     tex = display.derivation_latex(d)
     assert tex.startswith("$$") and tex.endswith("$$") and "Abs(" not in tex and r"\aligned" not in tex
     assert "Mirror potential" in tex and "Conservation laws" in tex
-    display.install()
     assert d._repr_latex_() == tex and d.laws[0][1]._repr_latex_().startswith(r"\textbf{proved}")
     v = Verdict(model="m<1>", claim="law u*v & co", kind="law", passed=True, residual=1e-30,
                 tolerance=1e-25, dps=30, error_estimate=1e-31, symbolic="proved")

@@ -39,6 +39,10 @@ class Proof:
     def proved(self) -> bool:
         return self.status == "proved"
 
+    def _repr_latex_(self) -> str:  # Jupyter renders a proof as LaTeX (theory.display)
+        from .display import proof_latex
+        return proof_latex(self)
+
     @property
     def refuted(self) -> bool:
         return self.status == "refuted"
@@ -160,6 +164,10 @@ class Derivation:
     @property
     def potential(self) -> MirrorPotential | None:
         return self.mirror[0] if isinstance(self.mirror, tuple) else None
+
+    def _repr_latex_(self) -> str:  # Jupyter renders a derivation as LaTeX (theory.display)
+        from .display import derivation_latex
+        return derivation_latex(self)
 
     @property
     def claims(self) -> tuple:

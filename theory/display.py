@@ -2,18 +2,15 @@ r"""Rich display in notebooks (Jupyter): a derivation and a proof render as LaTe
 
 Jupyter calls ``obj._repr_latex_()`` when an object has it. The records live in
 :mod:`theory.claims`; this module holds the renderers (built on :mod:`theory.latex`, so the
-notebook shows what the standalone document shows) and :func:`install`, which attaches them::
+notebook shows what the standalone document shows); the records' ``_repr_latex_`` call them::
 
-    from theory import display; display.install()
     derive(p)            # in a notebook cell: rendered laws, potential, limits
-
-Nothing is attached at import: :func:`install` is explicit (the claims module may call it).
 """
 from __future__ import annotations
 
 from .latex import latex_proof, latex_snippets
 
-__all__ = ["derivation_latex", "proof_latex", "install"]
+__all__ = ["derivation_latex", "proof_latex"]
 
 _ORDER = ("map", "init", "constants", "metric", "regularizer", "law_count", "laws", "potential",
           "limits", "no_mirror")
@@ -37,12 +34,3 @@ def derivation_latex(d) -> str:
 def proof_latex(proof, p=None) -> str:
     """A proof as text with inline math (status, identity, remainder, witness)."""
     return latex_proof(proof, p)
-
-
-def install() -> None:
-    """Attach ``_repr_latex_`` to :class:`~theory.claims.Derivation` and
-    :class:`~theory.claims.Proof` (idempotent)."""
-    from .claims import Derivation, Proof
-
-    Derivation._repr_latex_ = derivation_latex
-    Proof._repr_latex_ = lambda self: proof_latex(self)
