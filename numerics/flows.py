@@ -191,7 +191,10 @@ def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | 
         xdot = [-pb for pb in pullback]
     else:
         xdot = [-sp.Add(*[M[k, l] * pullback[l] for l in range(D) if M[k, l] != 0]) for k in range(D)]
-    mus = tuple(sp.Symbol(f"mu_{i + 1}", real=True) for i in range(n)) if duals else ()
+    # the dual states mu_i, under names no parameter has (a model may have parameters mu_1, ...)
+    taken = {s.name for s in (*q.params, *q.constants)}
+    base = next(b for b in ("mu", "mu_dual", "mu_dual_") if all(f"{b}_{i + 1}" not in taken for i in range(n)))
+    mus = tuple(sp.Symbol(f"{base}_{i + 1}", real=True) for i in range(n)) if duals else ()
     rhs = tuple(xdot) + tuple(-Gint[i] for i in range(n) if duals)
     uses_time = any(TIME in e.free_symbols for s, e in inter if s not in rows) or \
         any(TIME in sp.sympify(e).free_symbols for e in rhs)

@@ -74,7 +74,14 @@ def derive(p: Parameterization, *, limits: bool = True, use_cache: bool = True) 
     scale = scale_constant(p)
     if limits and isinstance(mirror, tuple) and scale is not None:
         t0 = time.perf_counter()
-        lims = tuple(derive_limits(p, mirror[0], scale=scale))
+        lims = []
+        for claim, proof in derive_limits(p, mirror[0], scale=scale):
+            if proof.refuted:  # a candidate the engine's own proof rejects is not a result
+                notes.append(f"candidate limit {claim.name}: {claim.factor}*(R - R(0)) -> {claim.leading} "
+                             f"refuted by its proof, dropped")
+            else:
+                lims.append((claim, proof))
+        lims = tuple(lims)
         timings["limits"] = time.perf_counter() - t0
     d = Derivation(parameterization=p, law_count=count, laws=laws, mirror=mirror, limits=lims,
                    notes=tuple(notes), timings=timings)

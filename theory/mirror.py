@@ -431,7 +431,35 @@ def derive_potential(p: Parameterization) -> tuple:
         pot = MirrorPotential(variables=ws, gradient=None if sol is None else tuple(sol[m] for m in lf.mus),
                               dual_variables=lf.mus, dual_gradient=gq, origin="derived",
                               coordinate=False, method="Li et al. composed flows")
+    pot = _drop_unusable_fields(pot)
+    if pot.gradient is None and pot.dual_gradient is None:
+        raise LeafNotSolvable(f"{p.name}: the construction gave no finite real expression for the potential")
     return pot, prove_potential(p, pot)
+
+
+def _drop_unusable_fields(pot: MirrorPotential) -> MirrorPotential:
+    """A derived field that is not a finite real expression (``nan``, ``zoo``, an explicit ``I``
+    SymPy could not remove) is not a result: it is dropped (the method says so), never shown."""
+    bad = {}
+    for name in ("potential", "gradient", "dual", "dual_gradient"):
+        val = getattr(pot, name)
+        if val is None:
+            continue
+        parts = val if isinstance(val, tuple) else (val,)
+        if any(sp.sympify(e).has(sp.nan, sp.zoo, sp.oo, -sp.oo) for e in parts):
+            bad[name] = None
+        elif any(sp.sympify(e).has(sp.I) for e in parts):
+            fixed = tuple(sp.simplify(sp.expand_log(e, force=False)) for e in parts)
+            bad[name] = None if any(e.has(sp.I) for e in fixed) else (fixed if isinstance(val, tuple) else fixed[0])
+    if not bad:
+        return pot
+    if bad.get("gradient", pot.gradient) is None:
+        bad["potential"] = None
+    if bad.get("dual_gradient", pot.dual_gradient) is None:
+        bad["dual"] = None
+    dropped = [k for k, v in bad.items() if v is None and getattr(pot, k) is not None]
+    return replace(pot, **bad, method=pot.method + (f"; not finite and real, dropped: {', '.join(dropped)}"
+                                                     if dropped else ""))
 
 
 def leaf_potential(p: Parameterization, law: sp.Expr | None = None) -> MirrorPotential:
