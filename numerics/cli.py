@@ -316,7 +316,8 @@ def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, 
 
     if target in CATALOG and CATALOG[target].kind == "function-space":  # wide nets: own pipeline
         from .function_space.check import check_entry
-        return check_entry(CATALOG[target], dps=dps, seed=seed, progress=progress)
+        from .confirm import flag_inconsistency
+        return [flag_inconsistency(v) for v in check_entry(CATALOG[target], dps=dps, seed=seed, progress=progress)]
     with bounds.using(limits or bounds.limits()):
         p, literature, values = _resolve(target)
         values = _default_values(p, {**values, **check_sets(p, sets)})

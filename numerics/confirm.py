@@ -49,7 +49,8 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
 
     if getattr(d, "admissibility", None) is not None:  # weight decay: numerics/confirm_decay.py
         from .confirm_decay import confirm_regularized
-        return confirm_regularized(d, problem, extra_claims=extra_claims, backend=backend, progress=progress)
+        return [flag_inconsistency(v) for v in
+                confirm_regularized(d, problem, extra_claims=extra_claims, backend=backend, progress=progress)]
     p = d.parameterization
     say = progress or (lambda msg: None)
     verdicts: list[Verdict] = []
