@@ -98,8 +98,27 @@ def test_constant_decay_ends_at_a_stationary_point_not_an_interpolant():
     assert check_stationary(runs2, sf_const).details["status"] == "refuted"
 
 
-@pytest.mark.parametrize("name", ["mw-decay", "diagonal-quadratic-decay", "diagonal-power4-decay"])
+@pytest.mark.parametrize("name", ["mw-decay", "diagonal-quadratic-decay", "diagonal-power4-decay", "lora-decay"])
 def test_check_passes_on_the_catalog_entry(name):
     vs = check_target(name, dps=30, seed=2024, sets={}, backend="fast", regimes=False, progress=lambda m: None)
     assert vs and all(v.passed for v in vs), [v for v in vs if not v.passed]
     assert any("as expected" in v.details.get("status", "") for v in vs)
+
+
+def test_range_widens_for_power4_and_the_flow_leaves_the_decay_free_domain():
+    vs = check_target("diagonal-power4-decay", dps=30, seed=2024, sets={}, backend="fast", regimes=False,
+                      progress=lambda m: None)
+    rng = [v for v in vs if v.claim.startswith("effect range") and "[" not in v.claim]
+    assert rng and rng[0].passed and rng[0].details["verdict"] == "widening"
+    assert rng[0].details["left_decay_free_domain"]
+    shrink = [v for v in vs if "erratum" in v.claim and "range" in v.claim]
+    assert shrink and shrink[0].details["status"] == "refuted as expected"
+
+
+@pytest.mark.slow
+def test_reproduce_weightdecay_quick(tmp_path):
+    from numerics.reproduce import load
+    rep = load("weightdecay").run(tmp_path, quick=True)
+    assert rep.passed and (tmp_path / "table.md").exists()
+    errs = [rep.figures[k] for k in sorted(rep.figures) if k.startswith("error(")]
+    assert errs[0] > errs[-1]   # more cumulative decay, closer to the sparse target

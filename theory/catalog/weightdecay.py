@@ -15,7 +15,7 @@ import sympy as sp
 from ..claims import MirrorPotential
 from ..parameterization import TIME, Coordinate, separable
 from ..regularized.derive import Admissible
-from ..regularized.records import A, H0, Control, DecayingLaw, Erratum, TimePotential, a
+from ..regularized.records import A, H0, Control, DecayingLaw, Effect, Erratum, TimePotential, a
 
 alpha = sp.Symbol("alpha", positive=True)
 m, w_, u, v = sp.symbols("m w u v", real=True)
@@ -142,9 +142,15 @@ def power_literature(k: int = 2) -> tuple:
     c0 = alpha ** (2 - p_)
     K = p_ * (p_ - 2)
     dual = (c0 - K * (mu + a)) ** e - (c0 - K * (a - mu)) ** e
+    cu = c0 / K
     return (
         DecayingLaw(up ** (2 - p_) + vp ** (2 - p_), H0 + 2 * K * A, coordinate=True),
         TimePotential(variables=(x,), dual_variables=(mu,), dual_gradient=(dual,), coordinate=True),
+        Effect("range", (a - cu, cu - a), verdict="widening", origin="user"),
+        Erratum(Effect("range", (-cu - a, cu + a), verdict="shrinking", origin="user"),
+                MIRROR + ", 'Eq. 9' as reported by reviews of the ICLR-2025 version (secondary source)",
+                note="dual domain (-c_u - a, c_v + a): the sign of a is flipped; with a = -A it would shrink",
+                correction="(a - c_v, c_u - a): widening by 2A"),
     )
 
 
