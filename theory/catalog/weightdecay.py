@@ -183,6 +183,12 @@ def entries(E) -> list:
         E("lora-decay", lambda: lora(), lambda: lora_literature(),
           "LoRA W = B A with decay on both factors: B^T B - A A^T decays as e^{-4A}; no potential", {},
           mirror=False),
+        E("sensing-commuting-decay", lambda: sensing_commuting(), sensing_commuting_literature,
+          "W = U U^T, commuting symmetric measurements: trace potential + A tr W (non-separable KKT)", {},
+          values={"alpha": "1/2"}),
+        E("sensing-gaussian-decay", lambda: sensing_gaussian(), lambda: (),
+          "W = U U^T, non-commuting measurements: no potential (witness)", {}, mirror=False,
+          values={"alpha": "1/2"}),
     ]
 
 
@@ -217,3 +223,48 @@ def lora_literature(d_out: int = 2, r: int = 2, d_in: int = 2) -> tuple:
     out.append(Control(DecayingLaw(sp.expand(L[0, 0]), H0 * sp.exp(-2 * A)), "negative control",
                        note="PyTorch's factor e^{-2W} read with ibcheck's A", correction="e^{-4A}"))
     return tuple(out)
+
+
+def _sensing(name, measurements, schedule, description):
+    from ..parameterization import Block, Parameterization, matrix_symbols
+    d = measurements[0].shape[0]
+    U = matrix_symbols("U", d, d)
+    W = U * U.T
+    outs = tuple(sp.expand((Ai * W).trace()) for Ai in measurements)
+    init = tuple(sp.eye(d) * alpha)
+    return Parameterization(name=name, params=tuple(U), outputs=outs, init=init, constants=(alpha,),
+                            regularizer=sum(x**2 for x in U), schedule=schedule,
+                            source=MIRROR + ", matrix sensing (final version)", blocks=(Block("U", (d, d), tuple(U)),),
+                            description=description)
+
+
+#: an orthogonal change of basis with rational entries (3-4-5)
+_P = sp.Matrix([[sp.Rational(3, 5), -sp.Rational(4, 5)], [sp.Rational(4, 5), sp.Rational(3, 5)]])
+
+
+def sensing_commuting(schedule=SWITCH_OFF):
+    r"""Matrix sensing :math:`W = UU^\top`, :math:`U_0 = \alpha I`, commuting symmetric measurements
+    :math:`A_i = P e_ie_i^\top P^\top` (outputs :math:`\langle A_i, W\rangle`), :math:`h = \|U\|_F^2`.
+    Jacobs et al. 2025 (Thm 3.3, commuting quadratic maps): :math:`Q_a(\mu) = \tfrac14\|\exp(aB + \sum\mu_iA_i)w_0\|^2`;
+    here :math:`R_a(W) = \tfrac14\operatorname{tr}(W\log W - W) + (\tfrac12\log(1/\alpha) + A)\operatorname{tr}W`
+    on the commuting algebra (:math:`\operatorname{tr}W = \|W\|_*` for PSD W): a nuclear-norm term growing with A."""
+    meas = [_P * sp.diag(*[1 if j == i else 0 for j in range(2)]) * _P.T for i in range(2)]
+    return _sensing("sensing-commuting-decay", meas, schedule, "W = U U^T, commuting symmetric measurements, U0 = alpha I")
+
+
+def sensing_commuting_literature() -> tuple:
+    r""":math:`\nabla R_a(w)_i = \tfrac14\log(w_i/\alpha^2) - a` on :math:`w_i = \langle A_i, W\rangle`
+    (the gradient of the trace potential restricted to the commuting algebra)."""
+    ws = sp.symbols("w_1 w_2", real=True)
+    return (TimePotential(variables=ws, gradient=tuple(sp.log(wi / alpha**2) / 4 - a for wi in ws)),
+            Control(TimePotential(variables=ws, gradient=tuple(sp.log(wi / alpha**2) / 4 for wi in ws)),
+                    "negative control", note="the decay-free entropy potential (no A tr W term) on a decayed flow",
+                    correction="+ A tr W"))
+
+
+def sensing_gaussian(schedule=SWITCH_OFF):
+    r"""Matrix sensing :math:`W = UU^\top` with non-commuting symmetric measurements (fixed
+    rational draws standing in for Gaussian ones): no time-dependent potential, witness bracket."""
+    meas = [sp.Matrix([[1, sp.Rational(1, 2)], [sp.Rational(1, 2), -sp.Rational(1, 3)]]),
+            sp.Matrix([[-sp.Rational(2, 3), 1], [1, sp.Rational(1, 4)]])]
+    return _sensing("sensing-gaussian-decay", meas, schedule, "W = U U^T, non-commuting symmetric measurements")

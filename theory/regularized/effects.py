@@ -77,8 +77,11 @@ def dual_range(p, pot):
 
 
 def derive_effects(p, pot) -> tuple:
-    """``((Effect, Proof), ...)``: position, type (each limit found), range."""
+    """``((Effect, Proof), ...)``: position, type (each limit found), range; per-coordinate
+    potentials only (a potential in several outputs gets none: said in the derivation's notes)."""
     out = []
+    if not pot.coordinate:
+        return ()
     wbar = positional_bias(p, pot)
     e = Effect("position", wbar, origin="derived", coordinate=pot.coordinate,
                note="argmin R_a = grad Q_a(0), a = -A")
