@@ -28,8 +28,8 @@ MIRROR = ("Jacobs, Zhou, Burkholz, 'Mirror, Mirror of the Flow: How Does Regular
 MASK = ("Jacobs, Burkholz, 'Mask in the Mirror: Implicit Sparsification', ICLR 2025 "
         "(arXiv 2408.09966v1)")
 
-#: decay 1/2 on [0, 1), then off: A_oo = 1/2
-SWITCH_OFF = sp.Piecewise((sp.Rational(1, 2), TIME < 1), (0, True))
+#: decay 1/2 on [0, 1), then off: A_oo = 1/2 (Heaviside, so that spec files can state it too)
+SWITCH_OFF = sp.Heaviside(1 - TIME) / 2
 
 
 def mw(n: int = 3, schedule=SWITCH_OFF):
