@@ -122,3 +122,14 @@ def test_reproduce_weightdecay_quick(tmp_path):
     assert rep.passed and (tmp_path / "table.md").exists()
     errs = [rep.figures[k] for k in sorted(rep.figures) if k.startswith("error(")]
     assert errs[0] > errs[-1]   # more cumulative decay, closer to the sparse target
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["sensing-commuting-decay", "sensing-gaussian-decay"])
+def test_check_passes_on_the_sensing_entries(name):
+    vs = check_target(name, dps=30, seed=2024, sets={}, backend="fast", regimes=False, progress=lambda m: None)
+    assert vs and all(v.passed for v in vs), [v for v in vs if not v.passed]
+    if name == "sensing-gaussian-decay":
+        assert any(v.kind == "no-mirror" for v in vs)
+    else:
+        assert any(v.kind == "limit" and v.digits >= 20 for v in vs)
