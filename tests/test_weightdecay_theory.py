@@ -117,3 +117,28 @@ def test_log_u0_over_v0_is_the_engines_arcsinh():
     from theory.regularized.time_potential import _drop_abs   # |2a^2 - 2a + 1| = 2a^2 - 2a + 1
     arg = sp.cancel(_drop_abs(z + sp.sqrt(sp.factor(z**2 + 1))))   # arcsinh(z) = log(z + sqrt(z^2 + 1))
     assert sp.cancel(arg - u0 / v0) == 0
+
+
+def test_diagonal_attention_reduces_to_mw():
+    """diag(K)^T diag(Q) with decay on both: the same decaying laws and, coordinate by coordinate,
+    the same time-dependent potential as mw-decay (proved on the attention model itself)."""
+    from dataclasses import replace
+    p = wd.diagonal_attention(n=2)
+    d = derive(p)
+    assert d.admissibility.admissible
+    k1, q1 = sp.symbols("k_1 q_1", real=True)
+    laws = {sp.expand(l.expr): l.closed_form for l, pr in d.decaying if pr.proved}
+    assert any(sp.expand(e - (k1**2 - q1**2)) == 0 or sp.expand(e + k1**2 - q1**2) == 0 for e in laws)
+    assert all(sp.simplify(F - H0 * sp.exp(-4 * A)) == 0 for F in laws.values())
+    # the mw potential, written for each output of the attention model, is proved on it
+    mw_pot = derive(wd.mw()).time_potential[0]
+    ws = p.output_symbols()
+    mus = sp.symbols("mu_1 mu_2", real=True)
+    q = mw_pot.dual_gradient[0]
+    claim = TimePotential(variables=ws, dual_variables=mus,
+                          dual_gradient=tuple(q.xreplace({mw_pot.dual_variables[0]: m_}) for m_ in mus))
+    assert verify(p, claim).proved
+    wrong = TimePotential(variables=ws, dual_variables=mus,
+                          dual_gradient=tuple(q.xreplace({mw_pot.dual_variables[0]: m_, sp.Symbol("a", real=True): 0})
+                                              for m_ in mus))
+    assert verify(p, wrong).refuted

@@ -268,3 +268,24 @@ def sensing_gaussian(schedule=SWITCH_OFF):
     meas = [sp.Matrix([[1, sp.Rational(1, 2)], [sp.Rational(1, 2), -sp.Rational(1, 3)]]),
             sp.Matrix([[-sp.Rational(2, 3), 1], [1, sp.Rational(1, 4)]])]
     return _sensing("sensing-gaussian-decay", meas, schedule, "W = U U^T, non-commuting symmetric measurements")
+
+
+def diagonal_attention(n: int = 3, schedule=SWITCH_OFF):
+    r"""Attention scores :math:`x^\top K^\top Q x'` with diagonal key and query matrices
+    :math:`K = \operatorname{diag}(k)`, :math:`Q = \operatorname{diag}(q)` and decay on both: the
+    effective matrix :math:`K^\top Q = \operatorname{diag}(k\odot q)` is the map of :func:`mw` with
+    :math:`(m, w) = (k, q)` and the same regularizer (Jacobs et al. 2025, attention). Built from
+    matrices, not from the :func:`mw` template, so the reduction is a statement the checker proves."""
+    from ..parameterization import Block, Parameterization
+    ks = sp.symbols(f"k_1:{n + 1}", real=True)
+    qs = sp.symbols(f"q_1:{n + 1}", real=True)
+    Km, Qm = sp.diag(*ks), sp.diag(*qs)
+    KQ = Km.T * Qm
+    u0, v0 = alpha, 1 / (2 * alpha)
+    init = [(u0 + v0) / sp.sqrt(2)] * n + [(u0 - v0) / sp.sqrt(2)] * n
+    return Parameterization(name="diagonal-attention-decay", params=ks + qs,
+                            outputs=tuple(KQ[i, i] for i in range(n)), init=tuple(init), constants=(alpha,),
+                            regularizer=sum(k**2 for k in ks) + sum(q**2 for q in qs), schedule=schedule,
+                            source=MIRROR + ", attention (diagonal K, Q)",
+                            blocks=(Block("K", (n, n), ks), Block("Q", (n, n), qs)),
+                            description="diag(K)^T diag(Q), h = |K|^2 + |Q|^2")
