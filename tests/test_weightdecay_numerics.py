@@ -133,3 +133,34 @@ def test_check_passes_on_the_sensing_entries(name):
         assert any(v.kind == "no-mirror" for v in vs)
     else:
         assert any(v.kind == "limit" and v.digits >= 20 for v in vs)
+
+
+SPEC = '''name = "{name}"
+params = ["u", "v"]
+constants = {{alpha = "positive"}}
+map = ["u**2 - v**2"]
+init = {{u = "alpha", v = "alpha"}}
+regularizer = "u**2 + v**2"
+schedule = "{schedule}"
+separable = 2
+'''
+
+
+def test_cli_refuses_a_negative_schedule_with_one_line(tmp_path, capsys):
+    from numerics.cli import main
+    f = tmp_path / "bad.toml"
+    f.write_text(SPEC.format(name="bad", schedule="-exp(-t)"))
+    assert main(["check", str(f), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "negative" in err[0]
+
+
+def test_cli_constant_decay_from_a_spec_confirms_the_stationary_point(tmp_path, capsys):
+    from numerics.cli import main
+    f = tmp_path / "const.toml"
+    f.write_text(SPEC.format(name="const", schedule="1/10"))
+    assert main(["check", str(f), "--quiet", "--json"]) == 0
+    import json
+    rec = json.loads(capsys.readouterr().out)
+    st = [v for v in rec["verdicts"] if v["kind"] == "stationary"]
+    assert st and st[0]["passed"] and not st[0]["details"]["interpolates"]
