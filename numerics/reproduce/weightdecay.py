@@ -139,8 +139,8 @@ def _spot_checks(progress, quick):
     for lam0, T in ((1, sp.Rational(1, 2)), (2, sp.Rational(1, 4))):
         sched = sp.Piecewise((lam0, TIME < T), (0, True))
         p = wd.mw(n=n, schedule=sched)
-        prob = default_problem(p, {"alpha": "1"}, seed=11, dps=30)
-        sf = segmented_flow(p, prob.X, prob.y, values={"alpha": "1"})
+        prob = default_problem(p, {"alpha": "1/2"}, seed=11, dps=30)
+        sf = segmented_flow(p, prob.X, prob.y, values={"alpha": "1/2"})
         progress(f"weightdecay: 30-digit flow n={n}, lambda={lam0} until t={T}")
         runs = run_decayed(sf, dps=30)
         for v in (check_decaying_law(runs, law, sf.schedule), check_time_mirror(runs, pot, sf.schedule),
@@ -197,7 +197,7 @@ def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Repor
         lines.append(f"| {A_:g} | {ratio:.4f} | {err:.3e} | {ok} |")
         figures[f"sensing_ratio(A={A_:g})"] = float(ratio)
     spot = _spot_checks(progress, quick)
-    lines += ["", "30-digit spot checks (ibcheck Taylor integrator, catalog model mw-decay, alpha = 1):", "",
+    lines += ["", "30-digit spot checks (ibcheck Taylor integrator, catalog model mw-decay, u0 = 1, v0 = alpha = 1/2 as above):", "",
               "| schedule | claim | residual | tolerance | digits | passed |", "|---|---|---|---|---|---|"]
     for s, c, r, tau, dg, ok in spot:
         lines.append(f"| {s} | {c} | {r:.1e} | {tau:.0e} | {dg:.1f} | {ok} |")

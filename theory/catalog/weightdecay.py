@@ -33,23 +33,23 @@ SWITCH_OFF = sp.Heaviside(1 - TIME) / 2
 
 
 def mw(n: int = 3, schedule=SWITCH_OFF):
-    r""":math:`x = m\odot w`, :math:`h = \sum_i m_i^2 + w_i^2`, PILoT init :math:`u_0 = (m_0 + w_0)/\sqrt2 = \alpha`,
-    :math:`v_0 = (m_0 - w_0)/\sqrt2 = 1/(2\alpha)` (so :math:`2u_0v_0 = m_0^2 - w_0^2 = 1`,
-    :math:`\log(u_0/v_0) = \log 2\alpha^2`). Source: Jacobs & Burkholz 2025, Thm 3.1 ("Mask in the
+    r""":math:`x = m\odot w`, :math:`h = \sum_i m_i^2 + w_i^2`, init :math:`u_0 = (m_0 + w_0)/\sqrt2 = 1`,
+    :math:`v_0 = (m_0 - w_0)/\sqrt2 = \alpha` (PILoT, :math:`2u_0v_0 = m_0^2 - w_0^2 = 1`, at the
+    default :math:`\alpha = 1/2`; :math:`\log(u_0/v_0) = \log(1/\alpha)`). Source: Jacobs & Burkholz 2025, Thm 3.1 ("Mask in the
     Mirror"); Jacobs et al. 2025, Eq. 8."""
-    u0, v0 = alpha, 1 / (2 * alpha)
+    u0, v0 = sp.Integer(1), alpha
     c = Coordinate(params=(m, w_), output=m * w_, init=((u0 + v0) / sp.sqrt(2), (u0 - v0) / sp.sqrt(2)),
                    regularizer=m**2 + w_**2)
     return separable(c, n, "mw-decay", constants=(alpha,), source=MASK + ", Thm 3.1; " + MIRROR + ", Eq. 8",
-                     description="x = m*w, h = m^2 + w^2, u0 = alpha, v0 = 1/(2 alpha)", schedule=schedule)
+                     description="x = m*w, h = m^2 + w^2, u0 = 1, v0 = alpha", schedule=schedule)
 
 
 def _mw_init():
-    r"""(u0, v0, x0, log(u0/v0)) of :func:`mw`; :math:`u_0v_0 = 1/2`. The logarithm is written
+    r"""(u0, v0, x0, log(u0/v0)) of :func:`mw`. The logarithm is written
     :math:`\log(u_0/v_0) = \operatorname{arcsinh}(x_0/(u_0v_0))` (true for every init with
     :math:`u_0, v_0 > 0`: :math:`x_0 = (u_0^2 - v_0^2)/2`), the form the engine derives; SymPy does
     not equate the two forms on its own (tests/test_weightdecay_theory.py proves it)."""
-    u0, v0 = alpha, 1 / (2 * alpha)
+    u0, v0 = sp.Integer(1), alpha
     x0 = (u0**2 - v0**2) / 2
     return u0, v0, x0, sp.asinh(x0 / (u0 * v0))
 
@@ -225,16 +225,17 @@ def lora_literature(d_out: int = 2, r: int = 2, d_in: int = 2) -> tuple:
     return tuple(out)
 
 
-def _sensing(name, measurements, schedule, description):
+def _sensing(name, measurements, schedule, description, cols=None, U0=None):
     from ..parameterization import Block, Parameterization, matrix_symbols
     d = measurements[0].shape[0]
-    U = matrix_symbols("U", d, d)
+    cols = d if cols is None else cols
+    U = matrix_symbols("U", d, cols)
     W = U * U.T
     outs = tuple(sp.expand((Ai * W).trace()) for Ai in measurements)
-    init = tuple(sp.eye(d) * alpha)
+    init = tuple(sp.eye(d) * alpha if U0 is None else U0)
     return Parameterization(name=name, params=tuple(U), outputs=outs, init=init, constants=(alpha,),
                             regularizer=sum(x**2 for x in U), schedule=schedule,
-                            source=MIRROR + ", matrix sensing (final version)", blocks=(Block("U", (d, d), tuple(U)),),
+                            source=MIRROR + ", matrix sensing (final version)", blocks=(Block("U", (d, cols), tuple(U)),),
                             description=description)
 
 
@@ -242,22 +243,32 @@ def _sensing(name, measurements, schedule, description):
 _P = sp.Matrix([[sp.Rational(3, 5), -sp.Rational(4, 5)], [sp.Rational(4, 5), sp.Rational(3, 5)]])
 
 
-def sensing_commuting(schedule=SWITCH_OFF):
-    r"""Matrix sensing :math:`W = UU^\top`, :math:`U_0 = \alpha I`, commuting symmetric measurements
+def sensing_commuting(schedule=SWITCH_OFF, square: bool = False):
+    r"""Matrix sensing :math:`W = UU^\top`, commuting symmetric measurements
     :math:`A_i = P e_ie_i^\top P^\top` (outputs :math:`\langle A_i, W\rangle`), :math:`h = \|U\|_F^2`.
+    The catalog entry uses a 2x1 factor :math:`U_0 = \alpha P(1, 1)^\top` (no decay-free law); with
+    ``square=True`` :math:`U` is 2x2, :math:`U_0 = \alpha I` (then the decay-free flow has 2 laws,
+    ratios of linear forms, that the law ansatz does not find; the potential is the same).
     Jacobs et al. 2025 (Thm 3.3, commuting quadratic maps): :math:`Q_a(\mu) = \tfrac14\|\exp(aB + \sum\mu_iA_i)w_0\|^2`;
     here :math:`R_a(W) = \tfrac14\operatorname{tr}(W\log W - W) + (\tfrac12\log(1/\alpha) + A)\operatorname{tr}W`
     on the commuting algebra (:math:`\operatorname{tr}W = \|W\|_*` for PSD W): a nuclear-norm term growing with A."""
     meas = [_P * sp.diag(*[1 if j == i else 0 for j in range(2)]) * _P.T for i in range(2)]
-    return _sensing("sensing-commuting-decay", meas, schedule, "W = U U^T, commuting symmetric measurements, U0 = alpha I")
+    if square:
+        return _sensing("sensing-commuting-decay", meas, schedule,
+                        "W = U U^T, commuting symmetric measurements, U0 = alpha I")
+    return _sensing("sensing-commuting-decay", meas, schedule,
+                    "W = u u^T (2x1 factor), commuting symmetric measurements, u0 = alpha P (1, 1)",
+                    cols=1, U0=list(alpha * _P * sp.Matrix([1, 1])))
 
 
-def sensing_commuting_literature() -> tuple:
-    r""":math:`\nabla R_a(w)_i = \tfrac14\log(w_i/\alpha^2) - a` on :math:`w_i = \langle A_i, W\rangle`
-    (the gradient of the trace potential restricted to the commuting algebra)."""
+def sensing_commuting_literature(square: bool = False) -> tuple:
+    r""":math:`\nabla R_a(w)_i = \tfrac14\log(w_i/w_{i,0}) - a` on :math:`w_i = \langle A_i, W\rangle`
+    (the gradient of the trace potential :math:`\tfrac14\operatorname{tr}(W\log W - W) + (\dots + A)\operatorname{tr}W`
+    restricted to the commuting algebra); :math:`w_{i,0} = \alpha^2` for :math:`U_0 = \alpha I`."""
     ws = sp.symbols("w_1 w_2", real=True)
-    return (TimePotential(variables=ws, gradient=tuple(sp.log(wi / alpha**2) / 4 - a for wi in ws)),
-            Control(TimePotential(variables=ws, gradient=tuple(sp.log(wi / alpha**2) / 4 for wi in ws)),
+    w0 = [alpha**2] * 2 if square else [alpha**2, alpha**2]
+    return (TimePotential(variables=ws, gradient=tuple(sp.log(wi / c) / 4 - a for wi, c in zip(ws, w0))),
+            Control(TimePotential(variables=ws, gradient=tuple(sp.log(wi / c) / 4 for wi, c in zip(ws, w0))),
                     "negative control", note="the decay-free entropy potential (no A tr W term) on a decayed flow",
                     correction="+ A tr W"))
 
@@ -281,7 +292,7 @@ def diagonal_attention(n: int = 3, schedule=SWITCH_OFF):
     qs = sp.symbols(f"q_1:{n + 1}", real=True)
     Km, Qm = sp.diag(*ks), sp.diag(*qs)
     KQ = Km.T * Qm
-    u0, v0 = alpha, 1 / (2 * alpha)
+    u0, v0 = sp.Integer(1), alpha
     init = [(u0 + v0) / sp.sqrt(2)] * n + [(u0 - v0) / sp.sqrt(2)] * n
     return Parameterization(name="diagonal-attention-decay", params=ks + qs,
                             outputs=tuple(KQ[i, i] for i in range(n)), init=tuple(init), constants=(alpha,),
