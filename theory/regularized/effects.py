@@ -84,7 +84,7 @@ def derive_effects(p, pot) -> tuple:
         return ()
     wbar = positional_bias(p, pot)
     e = Effect("position", wbar, origin="derived", coordinate=pot.coordinate,
-               note="argmin R_a = grad Q_a(0), a = -A")
+               note=f"argmin R_a = grad Q_a(0) = {wbar}, a = -A")
     out.append((e, prove_effect(p, e)))
     for lim, pr in type_of_bias(p, pot):
         e = Effect("type", (lim.factor, lim.leading), verdict="l1" if lim.leading.has(sp.Abs) else "",
