@@ -148,6 +148,8 @@ def check_decay_limit(runs: RunPair, pot, schedule, *, symbolic: str = "", label
         raise IbcheckError("a constant decay never interpolates: use check_stationary")
     _require_underdetermined(flow.X, "the implicit-bias limit")
     pot_at = pot.at(pot.reading.xreplace({A_SYM: schedule.total}))
+    if not pot_at.coordinate:
+        return _kkt_vector(runs, pot_at, schedule, t0, symbolic, label)
     grads, duals, dual_exprs = _coordinate_maps(flow, pot_at)
     domain = _dual_domain(pot_at, dual_exprs)
     D, n = len(flow.params), flow.model.n_outputs
@@ -317,3 +319,82 @@ def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", labe
                         left_decay_free_domain=bool(left),
                         decay_free_domain=[mpmath.nstr(fl[0](0), 8), mpmath.nstr(fh[0](0), 8)])
     raise IbcheckError(f"unknown effect kind {effect.kind!r}")
+
+
+def _kkt_vector(runs, pot_at, schedule, t0, symbolic, label):
+    r"""KKT for a potential that is not per coordinate: solve :math:`X\nabla Q(X^\top\nu) = y` for
+    :math:`\nu` (mpmath.findroot, Newton with numeric Jacobian, from 0) at each precision and compare
+    :math:`\nabla Q(X^\top\nu)` with the flow's limit."""
+    flow = runs.flow
+    if not pot_at.has_dual:
+        return _kkt_primal(runs, pot_at, schedule, t0, symbolic, label)
+    qe = [_subs_constants(e, flow, None) for e in pot_at.dual_gradient]
+    q = sp.lambdify(list(pot_at.dual_variables), qe, modules="mpmath")
+    D = len(flow.params)
+    out = compile_exprs(flow.outputs, flow.params)
+    m, n = len(flow.X), len(flow.X[0])
+    results = []
+    for dps, traj in ((runs.dps, runs.lo), (runs.dps + runs.extra, runs.hi)):
+        with mpmath.workdps(dps + 10):
+            Xm = [[exact_to_mpf(c, mpmath.mp.prec) for c in row] for row in flow.X]
+            ym = [exact_to_mpf(b, mpmath.mp.prec) for b in flow.y]
+
+            def wq(nu):
+                mu = [mpmath.fsum(Xm[j][i] * nu[j] for j in range(m)) for i in range(n)]
+                return q(*mu)
+
+            def F(*nu):
+                w = wq(nu)
+                return [mpmath.fsum(Xm[j][i] * w[i] for i in range(n)) - ym[j] for j in range(m)]
+            nu = mpmath.findroot(F, [mpmath.mpf(0)] * m, tol=mpmath.mpf(10) ** (-(dps + 5)))
+            nu = [nu] if m == 1 and not isinstance(nu, mpmath.matrix) else list(nu)
+            w_ref = wq(nu)
+        with mpmath.workdps(dps):
+            results.append((out(*traj.final[:D]), [+v for v in w_ref]))
+    with mpmath.workdps(runs.dps + runs.extra):
+        (wf, wr), (wf2, wr2) = results
+        scale = max([mpmath.mpf(1)] + [abs(v) for v in wr2])
+        r = max(abs(x - y) for x, y in zip(wf, wr)) / scale
+        e = max(max(abs(x - y) for x, y in zip(wf, wf2)), max(abs(x - y) for x, y in zip(wr, wr2))) / scale
+        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_LIMIT))
+    return _verdict(flow, label or "limit = argmin R_{a_oo}(w) s.t. Xw = y (KKT, non-separable)", "limit", r, e,
+                    tau, runs.dps, t0, symbolic, t_end=float(runs.t_end), A_oo=str(schedule.total),
+                    w_limit=[mpmath.nstr(v, 12) for v in wf])
+
+
+def _kkt_primal(runs, pot_at, schedule, t0, symbolic, label):
+    r"""KKT with only :math:`\nabla R` known: solve :math:`\nabla R(w) = X^\top\nu`, :math:`Xw = y` for
+    :math:`(w, \nu)` by Newton (mpmath.findroot) from the flow's limit rounded to 6 digits and
+    :math:`\nu = 0` (the system has one solution: R is strictly convex)."""
+    flow = runs.flow
+    ge = [_subs_constants(e.xreplace(dict(zip(pot_at.variables, flow.w_symbols))), flow, None)
+          for e in pot_at.gradient]
+    g = sp.lambdify(list(flow.w_symbols), ge, modules="mpmath")
+    D = len(flow.params)
+    out = compile_exprs(flow.outputs, flow.params)
+    m, n = len(flow.X), len(flow.X[0])
+    results = []
+    for dps, traj in ((runs.dps, runs.lo), (runs.dps + runs.extra, runs.hi)):
+        with mpmath.workdps(dps + 10):
+            Xm = [[exact_to_mpf(c, mpmath.mp.prec) for c in row] for row in flow.X]
+            ym = [exact_to_mpf(b, mpmath.mp.prec) for b in flow.y]
+            wf = out(*traj.final[:D])
+
+            def F(*z):
+                w, nu = z[:n], z[n:]
+                gr = g(*w)
+                return [gr[i] - mpmath.fsum(Xm[j][i] * nu[j] for j in range(m)) for i in range(n)] + \
+                       [mpmath.fsum(Xm[j][i] * w[i] for i in range(n)) - ym[j] for j in range(m)]
+            start = [mpmath.mpf(mpmath.nstr(v, 6)) for v in wf] + [mpmath.mpf(0)] * m
+            z = mpmath.findroot(F, start, tol=mpmath.mpf(10) ** (-(dps + 5)))
+            w_ref = list(z)[:n]
+        with mpmath.workdps(dps):
+            results.append(([+v for v in wf], [+v for v in w_ref]))
+    with mpmath.workdps(runs.dps + runs.extra):
+        (wf, wr), (wf2, wr2) = results
+        scale = max([mpmath.mpf(1)] + [abs(v) for v in wr2])
+        r = max(abs(x - y) for x, y in zip(wf, wr)) / scale
+        e = max(max(abs(x - y) for x, y in zip(wf, wf2)), max(abs(x - y) for x, y in zip(wr, wr2))) / scale
+        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_LIMIT))
+    return _verdict(flow, label or "limit = argmin R_{a_oo}(w) s.t. Xw = y (KKT, non-separable, primal)", "limit",
+                    r, e, tau, runs.dps, t0, symbolic, t_end=float(runs.t_end), A_oo=str(schedule.total))

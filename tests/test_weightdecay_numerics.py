@@ -98,8 +98,69 @@ def test_constant_decay_ends_at_a_stationary_point_not_an_interpolant():
     assert check_stationary(runs2, sf_const).details["status"] == "refuted"
 
 
-@pytest.mark.parametrize("name", ["mw-decay", "diagonal-quadratic-decay", "diagonal-power4-decay"])
+@pytest.mark.parametrize("name", ["mw-decay", "diagonal-quadratic-decay", "diagonal-power4-decay", "lora-decay"])
 def test_check_passes_on_the_catalog_entry(name):
     vs = check_target(name, dps=30, seed=2024, sets={}, backend="fast", regimes=False, progress=lambda m: None)
     assert vs and all(v.passed for v in vs), [v for v in vs if not v.passed]
     assert any("as expected" in v.details.get("status", "") for v in vs)
+
+
+def test_range_widens_for_power4_and_the_flow_leaves_the_decay_free_domain():
+    vs = check_target("diagonal-power4-decay", dps=30, seed=2024, sets={}, backend="fast", regimes=False,
+                      progress=lambda m: None)
+    rng = [v for v in vs if v.claim.startswith("effect range") and "[" not in v.claim]
+    assert rng and rng[0].passed and rng[0].details["verdict"] == "widening"
+    assert rng[0].details["left_decay_free_domain"]
+    shrink = [v for v in vs if "erratum" in v.claim and "range" in v.claim]
+    assert shrink and shrink[0].details["status"] == "refuted as expected"
+
+
+@pytest.mark.slow
+def test_reproduce_weightdecay_quick(tmp_path):
+    from numerics.reproduce import load
+    rep = load("weightdecay").run(tmp_path, quick=True)
+    assert rep.passed and (tmp_path / "table.md").exists()
+    errs = [rep.figures[k] for k in sorted(rep.figures) if k.startswith("error(")]
+    assert errs[0] > errs[-1]   # more cumulative decay, closer to the sparse target
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["sensing-commuting-decay", "sensing-gaussian-decay"])
+def test_check_passes_on_the_sensing_entries(name):
+    vs = check_target(name, dps=30, seed=2024, sets={}, backend="fast", regimes=False, progress=lambda m: None)
+    assert vs and all(v.passed for v in vs), [v for v in vs if not v.passed]
+    if name == "sensing-gaussian-decay":
+        assert any(v.kind == "no-mirror" for v in vs)
+    else:
+        assert any(v.kind == "limit" and v.digits >= 20 for v in vs)
+
+
+SPEC = '''name = "{name}"
+params = ["u", "v"]
+constants = {{alpha = "positive"}}
+map = ["u**2 - v**2"]
+init = {{u = "alpha", v = "alpha"}}
+regularizer = "u**2 + v**2"
+schedule = "{schedule}"
+separable = 2
+'''
+
+
+def test_cli_refuses_a_negative_schedule_with_one_line(tmp_path, capsys):
+    from numerics.cli import main
+    f = tmp_path / "bad.toml"
+    f.write_text(SPEC.format(name="bad", schedule="-exp(-t)"))
+    assert main(["check", str(f), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "negative" in err[0]
+
+
+def test_cli_constant_decay_from_a_spec_confirms_the_stationary_point(tmp_path, capsys):
+    from numerics.cli import main
+    f = tmp_path / "const.toml"
+    f.write_text(SPEC.format(name="const", schedule="1/10"))
+    assert main(["check", str(f), "--quiet", "--json"]) == 0
+    import json
+    rec = json.loads(capsys.readouterr().out)
+    st = [v for v in rec["verdicts"] if v["kind"] == "stationary"]
+    assert st and st[0]["passed"] and not st[0]["details"]["interpolates"]

@@ -59,6 +59,7 @@ FUNCTIONS = {
     "atanh": sp.atanh, "arcsinh": sp.asinh, "arccosh": sp.acosh, "arctanh": sp.atanh,
     "Abs": sp.Abs, "abs": sp.Abs, "sign": sp.sign, "Min": sp.Min, "Max": sp.Max,
     "pi": sp.pi, "E": sp.E,
+    "Heaviside": sp.Heaviside,   # schedules that switch decay off: lam*Heaviside(T - t)
 }
 # the transformations: numbers become Integer/Rational (rationalize turns decimal literals into
 # Rational('0.1'), exact), ^ means power; no auto_symbol, so unknown names are never created

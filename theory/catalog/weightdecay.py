@@ -15,7 +15,7 @@ import sympy as sp
 from ..claims import MirrorPotential
 from ..parameterization import TIME, Coordinate, separable
 from ..regularized.derive import Admissible
-from ..regularized.records import A, H0, Control, DecayingLaw, DecayOff, Erratum, TimePotential, a
+from ..regularized.records import A, H0, Control, DecayingLaw, DecayOff, Effect, Erratum, TimePotential, a
 
 alpha = sp.Symbol("alpha", positive=True)
 m, w_, u, v = sp.symbols("m w u v", real=True)
@@ -28,28 +28,28 @@ MIRROR = ("Jacobs, Zhou, Burkholz, 'Mirror, Mirror of the Flow: How Does Regular
 MASK = ("Jacobs, Burkholz, 'Mask in the Mirror: Implicit Sparsification', ICLR 2025 "
         "(arXiv 2408.09966v1)")
 
-#: decay 1/2 on [0, 1), then off: A_oo = 1/2
-SWITCH_OFF = sp.Piecewise((sp.Rational(1, 2), TIME < 1), (0, True))
+#: decay 1/2 on [0, 1), then off: A_oo = 1/2 (Heaviside, so that spec files can state it too)
+SWITCH_OFF = sp.Heaviside(1 - TIME) / 2
 
 
 def mw(n: int = 3, schedule=SWITCH_OFF):
-    r""":math:`x = m\odot w`, :math:`h = \sum_i m_i^2 + w_i^2`, PILoT init :math:`u_0 = (m_0 + w_0)/\sqrt2 = \alpha`,
-    :math:`v_0 = (m_0 - w_0)/\sqrt2 = 1/(2\alpha)` (so :math:`2u_0v_0 = m_0^2 - w_0^2 = 1`,
-    :math:`\log(u_0/v_0) = \log 2\alpha^2`). Source: Jacobs & Burkholz 2025, Thm 3.1 ("Mask in the
+    r""":math:`x = m\odot w`, :math:`h = \sum_i m_i^2 + w_i^2`, init :math:`u_0 = (m_0 + w_0)/\sqrt2 = 1`,
+    :math:`v_0 = (m_0 - w_0)/\sqrt2 = \alpha` (PILoT, :math:`2u_0v_0 = m_0^2 - w_0^2 = 1`, at the
+    default :math:`\alpha = 1/2`; :math:`\log(u_0/v_0) = \log(1/\alpha)`). Source: Jacobs & Burkholz 2025, Thm 3.1 ("Mask in the
     Mirror"); Jacobs et al. 2025, Eq. 8."""
-    u0, v0 = alpha, 1 / (2 * alpha)
+    u0, v0 = sp.Integer(1), alpha
     c = Coordinate(params=(m, w_), output=m * w_, init=((u0 + v0) / sp.sqrt(2), (u0 - v0) / sp.sqrt(2)),
                    regularizer=m**2 + w_**2)
     return separable(c, n, "mw-decay", constants=(alpha,), source=MASK + ", Thm 3.1; " + MIRROR + ", Eq. 8",
-                     description="x = m*w, h = m^2 + w^2, u0 = alpha, v0 = 1/(2 alpha)", schedule=schedule)
+                     description="x = m*w, h = m^2 + w^2, u0 = 1, v0 = alpha", schedule=schedule)
 
 
 def _mw_init():
-    r"""(u0, v0, x0, log(u0/v0)) of :func:`mw`; :math:`u_0v_0 = 1/2`. The logarithm is written
+    r"""(u0, v0, x0, log(u0/v0)) of :func:`mw`. The logarithm is written
     :math:`\log(u_0/v_0) = \operatorname{arcsinh}(x_0/(u_0v_0))` (true for every init with
     :math:`u_0, v_0 > 0`: :math:`x_0 = (u_0^2 - v_0^2)/2`), the form the engine derives; SymPy does
     not equate the two forms on its own (tests/test_weightdecay_theory.py proves it)."""
-    u0, v0 = alpha, 1 / (2 * alpha)
+    u0, v0 = sp.Integer(1), alpha
     x0 = (u0**2 - v0**2) / 2
     return u0, v0, x0, sp.asinh(x0 / (u0 * v0))
 
@@ -144,9 +144,15 @@ def power_literature(k: int = 2) -> tuple:
     c0 = alpha ** (2 - p_)
     K = p_ * (p_ - 2)
     dual = (c0 - K * (mu + a)) ** e - (c0 - K * (a - mu)) ** e
+    cu = c0 / K
     return (
         DecayingLaw(up ** (2 - p_) + vp ** (2 - p_), H0 + 2 * K * A, coordinate=True),
         TimePotential(variables=(x,), dual_variables=(mu,), dual_gradient=(dual,), coordinate=True),
+        Effect("range", (a - cu, cu - a), verdict="widening", origin="user"),
+        Erratum(Effect("range", (-cu - a, cu + a), verdict="shrinking", origin="user"),
+                MIRROR + ", 'Eq. 9' as reported by reviews of the ICLR-2025 version (secondary source)",
+                note="dual domain (-c_u - a, c_v + a): the sign of a is flipped; with a = -A it would shrink",
+                correction="(a - c_v, c_u - a): widening by 2A"),
     )
 
 
@@ -179,6 +185,12 @@ def entries(E) -> list:
         E("lora-decay", lambda: lora(), lambda: lora_literature(),
           "LoRA W = B A with decay on both factors: B^T B - A A^T decays as e^{-4A}; no potential", {},
           mirror=False),
+        E("sensing-commuting-decay", lambda: sensing_commuting(), sensing_commuting_literature,
+          "W = U U^T, commuting symmetric measurements: trace potential + A tr W (non-separable KKT)", {},
+          values={"alpha": "1/2"}),
+        E("sensing-gaussian-decay", lambda: sensing_gaussian(), lambda: (),
+          "W = U U^T, non-commuting measurements: no potential (witness)", {}, mirror=False,
+          values={"alpha": "1/2"}),
     ]
 
 
@@ -213,3 +225,80 @@ def lora_literature(d_out: int = 2, r: int = 2, d_in: int = 2) -> tuple:
     out.append(Control(DecayingLaw(sp.expand(L[0, 0]), H0 * sp.exp(-2 * A)), "negative control",
                        note="PyTorch's factor e^{-2W} read with ibcheck's A", correction="e^{-4A}"))
     return tuple(out)
+
+
+def _sensing(name, measurements, schedule, description, cols=None, U0=None):
+    from ..parameterization import Block, Parameterization, matrix_symbols
+    d = measurements[0].shape[0]
+    cols = d if cols is None else cols
+    U = matrix_symbols("U", d, cols)
+    W = U * U.T
+    outs = tuple(sp.expand((Ai * W).trace()) for Ai in measurements)
+    init = tuple(sp.eye(d) * alpha if U0 is None else U0)
+    return Parameterization(name=name, params=tuple(U), outputs=outs, init=init, constants=(alpha,),
+                            regularizer=sum(x**2 for x in U), schedule=schedule,
+                            source=MIRROR + ", matrix sensing (final version)", blocks=(Block("U", (d, cols), tuple(U)),),
+                            description=description)
+
+
+#: an orthogonal change of basis with rational entries (3-4-5)
+_P = sp.Matrix([[sp.Rational(3, 5), -sp.Rational(4, 5)], [sp.Rational(4, 5), sp.Rational(3, 5)]])
+
+
+def sensing_commuting(schedule=SWITCH_OFF, square: bool = False):
+    r"""Matrix sensing :math:`W = UU^\top`, commuting symmetric measurements
+    :math:`A_i = P e_ie_i^\top P^\top` (outputs :math:`\langle A_i, W\rangle`), :math:`h = \|U\|_F^2`.
+    The catalog entry uses a 2x1 factor :math:`U_0 = \alpha P(1, 1)^\top` (no decay-free law); with
+    ``square=True`` :math:`U` is 2x2, :math:`U_0 = \alpha I` (then the decay-free flow has 2 laws,
+    ratios of linear forms, that the law ansatz does not find; the potential is the same).
+    Jacobs et al. 2025 (Thm 3.3, commuting quadratic maps): :math:`Q_a(\mu) = \tfrac14\|\exp(aB + \sum\mu_iA_i)w_0\|^2`;
+    here :math:`R_a(W) = \tfrac14\operatorname{tr}(W\log W - W) + (\tfrac12\log(1/\alpha) + A)\operatorname{tr}W`
+    on the commuting algebra (:math:`\operatorname{tr}W = \|W\|_*` for PSD W): a nuclear-norm term growing with A."""
+    meas = [_P * sp.diag(*[1 if j == i else 0 for j in range(2)]) * _P.T for i in range(2)]
+    if square:
+        return _sensing("sensing-commuting-decay", meas, schedule,
+                        "W = U U^T, commuting symmetric measurements, U0 = alpha I")
+    return _sensing("sensing-commuting-decay", meas, schedule,
+                    "W = u u^T (2x1 factor), commuting symmetric measurements, u0 = alpha P (1, 1)",
+                    cols=1, U0=list(alpha * _P * sp.Matrix([1, 1])))
+
+
+def sensing_commuting_literature(square: bool = False) -> tuple:
+    r""":math:`\nabla R_a(w)_i = \tfrac14\log(w_i/w_{i,0}) - a` on :math:`w_i = \langle A_i, W\rangle`
+    (the gradient of the trace potential :math:`\tfrac14\operatorname{tr}(W\log W - W) + (\dots + A)\operatorname{tr}W`
+    restricted to the commuting algebra); :math:`w_{i,0} = \alpha^2` for :math:`U_0 = \alpha I`."""
+    ws = sp.symbols("w_1 w_2", real=True)
+    w0 = [alpha**2] * 2 if square else [alpha**2, alpha**2]
+    return (TimePotential(variables=ws, gradient=tuple(sp.log(wi / c) / 4 - a for wi, c in zip(ws, w0))),
+            Control(TimePotential(variables=ws, gradient=tuple(sp.log(wi / c) / 4 for wi, c in zip(ws, w0))),
+                    "negative control", note="the decay-free entropy potential (no A tr W term) on a decayed flow",
+                    correction="+ A tr W"))
+
+
+def sensing_gaussian(schedule=SWITCH_OFF):
+    r"""Matrix sensing :math:`W = UU^\top` with non-commuting symmetric measurements (fixed
+    rational draws standing in for Gaussian ones): no time-dependent potential, witness bracket."""
+    meas = [sp.Matrix([[1, sp.Rational(1, 2)], [sp.Rational(1, 2), -sp.Rational(1, 3)]]),
+            sp.Matrix([[-sp.Rational(2, 3), 1], [1, sp.Rational(1, 4)]])]
+    return _sensing("sensing-gaussian-decay", meas, schedule, "W = U U^T, non-commuting symmetric measurements")
+
+
+def diagonal_attention(n: int = 3, schedule=SWITCH_OFF):
+    r"""Attention scores :math:`x^\top K^\top Q x'` with diagonal key and query matrices
+    :math:`K = \operatorname{diag}(k)`, :math:`Q = \operatorname{diag}(q)` and decay on both: the
+    effective matrix :math:`K^\top Q = \operatorname{diag}(k\odot q)` is the map of :func:`mw` with
+    :math:`(m, w) = (k, q)` and the same regularizer (Jacobs et al. 2025, attention). Built from
+    matrices, not from the :func:`mw` template, so the reduction is a statement the checker proves."""
+    from ..parameterization import Block, Parameterization
+    ks = sp.symbols(f"k_1:{n + 1}", real=True)
+    qs = sp.symbols(f"q_1:{n + 1}", real=True)
+    Km, Qm = sp.diag(*ks), sp.diag(*qs)
+    KQ = Km.T * Qm
+    u0, v0 = sp.Integer(1), alpha
+    init = [(u0 + v0) / sp.sqrt(2)] * n + [(u0 - v0) / sp.sqrt(2)] * n
+    return Parameterization(name="diagonal-attention-decay", params=ks + qs,
+                            outputs=tuple(KQ[i, i] for i in range(n)), init=tuple(init), constants=(alpha,),
+                            regularizer=sum(k**2 for k in ks) + sum(q**2 for q in qs), schedule=schedule,
+                            source=MIRROR + ", attention (diagonal K, Q)",
+                            blocks=(Block("K", (n, n), ks), Block("Q", (n, n), qs)),
+                            description="diag(K)^T diag(Q), h = |K|^2 + |Q|^2")

@@ -67,6 +67,19 @@ def derive_regularized(p: Parameterization, *, limits: bool = True, use_cache: b
         effects = derive_effects(p, tp[0])
         timings["effects"] = time.perf_counter() - t0
     notes.append(f"schedule: {sched.expr}; A_oo = {sched.total} ({sched.tail} tail)")
+    # the claims of this derivation as notes, so every printer of notes (ibcheck derive) shows them
+    for c, pr in decaying:
+        notes.append(f"decaying law {c.expr} = {c.closed_form}, A = int lambda  [{pr.status}; {c.method}]")
+    if isinstance(tp, tuple):
+        pot, pr = tp
+        if pot.has_primal:
+            notes.append(f"time-dependent potential (a = -A_t): grad R_a = {pot.gradient}  [{pr.status}]")
+        if pot.has_dual:
+            notes.append(f"time-dependent potential (a = -A_t): grad Q_a = {pot.dual_gradient}  [{pr.status}]")
+    else:
+        notes.append(f"no time-dependent potential: {tp.reason}")
+    for e, pr in effects:
+        notes.append(f"effect {e.kind}: {e.note or e.value} {e.verdict}  [{pr.status}]")
     d = RegularizedDerivation(parameterization=p, law_count=count, laws=laws, mirror=None, limits=(),
                               notes=tuple(notes), timings=timings, admissibility=adm, decaying=decaying,
                               time_potential=tp, effects=effects, schedule=sched)

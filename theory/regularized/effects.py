@@ -77,11 +77,14 @@ def dual_range(p, pot):
 
 
 def derive_effects(p, pot) -> tuple:
-    """``((Effect, Proof), ...)``: position, type (each limit found), range."""
+    """``((Effect, Proof), ...)``: position, type (each limit found), range; per-coordinate
+    potentials only (a potential in several outputs gets none: said in the derivation's notes)."""
     out = []
+    if not pot.coordinate:
+        return ()
     wbar = positional_bias(p, pot)
     e = Effect("position", wbar, origin="derived", coordinate=pot.coordinate,
-               note="argmin R_a = grad Q_a(0), a = -A")
+               note=f"argmin R_a = grad Q_a(0) = {wbar}, a = -A")
     out.append((e, prove_effect(p, e)))
     for lim, pr in type_of_bias(p, pot):
         e = Effect("type", (lim.factor, lim.leading), verdict="l1" if lim.leading.has(sp.Abs) else "",

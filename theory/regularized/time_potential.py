@@ -85,8 +85,17 @@ def derive_time_potential(p: Parameterization):
             back = {_S: sp.exp(a)}
             grad = sp.simplify(inv[0].xreplace(back))
             R = None if inv[1] is None else sp.simplify(inv[1].xreplace(back))
+    elif len(gq) > 1:   # several outputs: solve w = grad Q_a(mu) for mu where SymPy can
+        ws = p.output_symbols()
+        try:
+            sols = sp.solve([sp.Eq(wi, gi) for wi, gi in zip(ws, gq)], lf.mus, dict=True)
+        except (NotImplementedError, ValueError):
+            sols = []
+        if len(sols) == 1:
+            grad = tuple(sp.expand_log(sp.simplify(sols[0][m]), force=False) for m in lf.mus)
     pot = TimePotential(variables=(W,) if len(gq) == 1 else p.output_symbols(), potential=R,
-                        gradient=None if grad is None else (grad,), dual_variables=lf.mus, dual=Q,
+                        gradient=None if grad is None else (grad if isinstance(grad, tuple) else (grad,)),
+                        dual_variables=lf.mus, dual=Q,
                         dual_gradient=gq, origin="derived", coordinate=coordinate,
                         method="Li et al. construction on (G, h) (Jacobs et al. 2025, Thm 3.1)" +
                         ("" if grad is not None else "; dual only"))
