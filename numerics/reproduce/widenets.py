@@ -30,7 +30,7 @@ LAWS = {
     "uniform": ("relu-spline-uniform", {"a_w": 1.0, "a_b": 2.0}, {"a_w": "1", "a_b": "2"}),
     "gaussian": ("relu-spline-gaussian", {"sigma_w": 1.0, "sigma_b": 1.0}, {"sigma_w": "1", "sigma_b": "1"}),
 }
-FULL = {"uniform": ([10 * 2**k for k in range(11)], 4), "gaussian": ([20, 80, 320, 1280, 5120], 4)}
+FULL = {"uniform": ([10 * 2**k for k in range(11)], 8), "gaussian": ([20, 80, 320, 1280, 5120], 4)}
 QUICK = {"uniform": ([40, 160, 640], 2)}
 FIT_FROM = 320
 TOL = 1e-6
