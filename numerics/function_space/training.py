@@ -121,9 +121,13 @@ def _step(net: Net, x, y, eta):
         return np.concatenate([suf, pre], axis=1).ravel()
     S0 = table(G)[slot]
     S1 = table(G * x)[slot]
-    net.W2 -= eta * (W1 * S1 + b1 * S0).reshape(two, S, n)
-    net.W1 -= eta * (W2 * S1).reshape(two, S, n)
-    net.b1 -= eta * (W2 * S0).reshape(two, S, n)
+    # all gradients first: W1, b1, W2 are views of the parameters being updated
+    gW2 = (W1 * S1 + b1 * S0).reshape(two, S, n)
+    gW1 = (W2 * S1).reshape(two, S, n)
+    gb1 = (W2 * S0).reshape(two, S, n)
+    net.W2 -= eta * gW2
+    net.W1 -= eta * gW1
+    net.b1 -= eta * gb1
     net.b2 -= eta * G.sum(axis=1).reshape(two, S)
     return r
 
