@@ -23,11 +23,11 @@ from numerics.checks import check_kkt_limit, check_law, check_mirror, run
 from numerics.errors import NotConverged
 from numerics.flows import gradient_flow
 from theory import derive
-from theory.catalog import CATALOG
+from theory.catalog import CATALOG, FLOWS
 from theory.claims import ConservedQuantity
 
-MIRROR = [n for n, e in CATALOG.items() if e.mirror]
-NO_MIRROR = [n for n, e in CATALOG.items() if not e.mirror]
+MIRROR = [n for n, e in FLOWS.items() if e.mirror]
+NO_MIRROR = [n for n, e in FLOWS.items() if not e.mirror]
 
 
 def _moves(runs) -> list:
