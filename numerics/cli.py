@@ -185,7 +185,7 @@ def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, 
 
     if target in CATALOG and CATALOG[target].kind == "function-space":  # wide nets: own pipeline
         from .function_space.check import check_entry
-        return check_entry(CATALOG[target], dps=dps, seed=seed, progress=progress)
+        return check_entry(CATALOG[target], dps=dps, seed=seed, progress=progress, sets=sets)
     p, literature, values = _resolve(target)
     values = _default_values(p, {**values, **sets})
     t0 = time.perf_counter()

@@ -72,3 +72,13 @@ def test_reproduce_is_listed(capsys):
 def test_reproduce_quick(tmp_path, capsys):
     assert main(["reproduce", "widenets", "--quick", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "table.md").exists()
+
+
+def test_bad_input_through_the_cli_exits_2(capsys):
+    """zeta vanishing on the data range, an unknown constant: one-line errors, exit 2."""
+    assert main(["check", "relu-spline-rademacher", "--set", "a_b=1"]) == 2
+    assert "zeta vanishes on (-2, -1)" in capsys.readouterr().err
+    assert main(["check", "relu-spline-rademacher", "--set", "foo=1"]) == 2
+    assert "no constant 'foo'" in capsys.readouterr().err
+    assert main(["check", "relu-spline-rademacher", "--set", "a_b=-1"]) == 2
+    assert "positive rational" in capsys.readouterr().err

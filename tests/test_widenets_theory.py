@@ -103,6 +103,20 @@ def test_theorems_linear_term_is_not_least_squares():
     assert sum(ki.c) == 0 and sum(c * x for c, x in zip(ki.c, ki.xs)) == 0
 
 
+def test_kernel_route_rejects_a_wrong_zeta_exactly():
+    """Negative control, exact: the spline of a non-constant zeta (W, B ~ U(-1, 1): 1/8 inside
+    [-1, 1], 1/(8x^4) outside) against the kernel of the constant one (B ~ U(-2, 2))."""
+    xs, ys = [-2, -1, 0, R(1, 2), 2], [1, 0, 2, R(1, 3), -1]
+    zp, zm = zeta_parts(Product(uniform(-1, 1), uniform(-2, 2)))
+    ki = interpolate(xs, ys, zp, zm)
+    wrong = selected_function(xs, ys, zeta(Product(uniform(-1, 1), uniform(-1, 1))))
+    right = selected_function(xs, ys, (zp + zm).merged())
+    pts = [R(-3, 2), R(1, 4), 1, R(3, 2)]
+    assert all(ki(p) == right(p) for p in pts)
+    assert any(ki(p) != wrong(p) for p in pts)
+
+
+@pytest.mark.slow
 def test_kernel_route_rejects_a_wrong_zeta():
     """Negative control: the spline for one zeta against the kernel of another disagrees."""
     good = Product(gaussian(1), gaussian(R(1, 2)))
