@@ -317,7 +317,8 @@ def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, 
     if target in CATALOG and CATALOG[target].kind == "function-space":  # wide nets: own pipeline
         from .function_space.check import check_entry
         from .confirm import flag_inconsistency
-        return [flag_inconsistency(v) for v in check_entry(CATALOG[target], dps=dps, seed=seed, progress=progress)]
+        return [flag_inconsistency(v) for v in check_entry(CATALOG[target], dps=dps, seed=seed, progress=progress,
+                                                                sets=sets)]
     with bounds.using(limits or bounds.limits()):
         p, literature, values = _resolve(target)
         values = _default_values(p, {**values, **check_sets(p, sets)})

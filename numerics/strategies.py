@@ -18,7 +18,7 @@ import sympy as sp
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from theory.catalog import CATALOG
+from theory.catalog import CATALOG, FLOWS
 
 
 def rationals(lo: int = -4, hi: int = 4, max_denominator: int = 4) -> st.SearchStrategy:
@@ -71,7 +71,7 @@ def shapes() -> st.SearchStrategy:
 
 def catalog_names(*, mirror: bool | None = None) -> st.SearchStrategy:
     """Names of catalog entries (only those with/without a mirror potential if ``mirror`` is set)."""
-    names = [n for n, e in CATALOG.items() if mirror is None or e.mirror == mirror]
+    names = [n for n, e in FLOWS.items() if mirror is None or e.mirror == mirror]
     return st.sampled_from(names)
 
 

@@ -23,12 +23,12 @@ from numerics.checks import check_kkt_limit, check_law, check_mirror, run
 from numerics.errors import NotConverged
 from numerics.flows import gradient_flow
 from theory import derive
-from theory.catalog import CATALOG
+from theory.catalog import CATALOG, FLOWS
 from theory.claims import ConservedQuantity
 
-# flows of G(x) without an explicit regularizer (decayed and function-space entries have their
-# own property tests: tests/test_weightdecay_*.py, tests/test_widenets_*.py)
-_PLAIN = {n: e for n, e in CATALOG.items() if e.kind == "flow" and e.parameterization().regularizer is None}
+# flows without an explicit regularizer (decayed entries have their own property tests in
+# tests/test_weightdecay_numerics.py; function-space entries are not in FLOWS)
+_PLAIN = {n: e for n, e in FLOWS.items() if e.parameterization().regularizer is None}
 MIRROR = [n for n, e in _PLAIN.items() if e.mirror]
 NO_MIRROR = [n for n, e in _PLAIN.items() if not e.mirror]
 

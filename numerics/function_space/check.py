@@ -36,6 +36,8 @@ from theory.function_space.pieces import X, Pieces, less
 from theory.function_space.spline import selected_function
 from theory.function_space.zeta import zeta
 
+from theory.errors import IbcheckError
+
 from ..verdict import Verdict
 from .quadrature import kernel_quadrature, mass, zeta_quadrature
 
@@ -92,9 +94,23 @@ def _two(f, dps):
         return a, abs(mpmath.mpf(a) - mpmath.mpf(b))
 
 
-def check_entry(entry, *, dps: int = 30, seed: int = 0, progress=None) -> list:
+def check_entry(entry, *, dps: int = 30, seed: int = 0, progress=None, sets=None) -> list:
+    """Verdicts for a function-space entry; ``sets`` overrides the built-in constant values
+    (``--set sigma_b=1/3``); an unknown name or a non-positive value is an :class:`IbcheckError`."""
     say = progress or (lambda msg: None)
     model = entry.parameterization()
+    if sets:
+        known = {c.name for c in model.constants}
+        for k, v in sets.items():
+            if k not in known:
+                raise IbcheckError(f"{model.name} has no constant {k!r}; known: {', '.join(sorted(known))}")
+            try:
+                ok = sp.Rational(v) > 0
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise IbcheckError(f"--set {k}={v}: a positive rational is needed")
+        model = replace(model, values={**model.values, **sets})
     name = model.name
     t0 = time.perf_counter()
     d = derive_function_space(model, dps=dps)

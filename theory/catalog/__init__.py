@@ -85,6 +85,8 @@ def _entries():
 
 
 CATALOG = {e.name: e for e in _entries()}
+#: the entries that are parameterizations (flows); function-space entries build a WideReluModel
+FLOWS = {n: e for n, e in CATALOG.items() if e.kind == "flow"}
 
 
 def get(name: str) -> Entry:

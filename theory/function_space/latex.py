@@ -11,7 +11,7 @@ def _pw(pieces, lo=None, hi=None) -> str:
     for a, b, e in pieces.intervals():
         if lo is not None and (less(a, lo) or less(hi, b)):
             continue
-        rows.append(rf"{sp.latex(sp.nsimplify(e) if False else e)} & {sp.latex(a)} < x < {sp.latex(b)}")
+        rows.append(rf"{sp.latex(e)} & {sp.latex(a)} < x < {sp.latex(b)}")
     return r"\begin{cases}" + r"\\ ".join(rows) + r"\end{cases}"
 
 
@@ -24,8 +24,8 @@ def latex_snippets(d) -> dict:
         out["spline"] = (rf"g^*(x) = {_pw(sf.pieces if sf.exact else _rounded(sf.pieces), sf.xs[0], sf.xs[-1])}"
                          rf"\quad ({vals})")
         out["energy"] = rf"\int_S \frac{{g^{{*\prime\prime}}(x)^2}}{{\zeta(x)}}\,dx = {sp.latex(sf.energy if sf.exact else sp.N(sf.energy, 20))}"
-        out["linear"] = (rf"u x + v = {sp.latex(_r(ki.u))} x + {sp.latex(_r(ki.v))}"
-                         rf"\ \text{{(least squares: }} {sp.latex(d.least_squares[0])} x + {sp.latex(d.least_squares[1])})")
+        out["linear"] = (rf"u x + v = {sp.latex(_r(ki.u) * X + _r(ki.v))}"
+                         rf"\ \text{{(least squares: }} {sp.latex(d.least_squares[0] * X + d.least_squares[1])})")
     return out
 
 

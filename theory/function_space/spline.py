@@ -153,10 +153,10 @@ def selected_function(xs, ys, zeta: Pieces, *, dps: int = 40) -> SelectedFunctio
     slopes = []
     for i in range(M - 1):
         A_i, B_i, D_i = mom[i]
-        slopes.append(delta[i] - (A_i * m[i] + B_i * m[i + 1]) * (xs[i + 1] - xs[i]))
+        slopes.append(delta[i] - (A_i * m[i] + B_i * m[i + 1]))
     A_l, B_l, D_l = mom[-1]
-    slopes.append(delta[-1] + (B_l * m[-2] + D_l * m[-1]) * (xs[-1] - xs[-2]))
-    energy = sum((A_i * m[i]**2 + 2 * B_i * m[i] * m[i + 1] + D_i * m[i + 1]**2) * (xs[i + 1] - xs[i])
+    slopes.append(delta[-1] + (B_l * m[-2] + D_l * m[-1]))
+    energy = sum((A_i * m[i]**2 + 2 * B_i * m[i] * m[i + 1] + D_i * m[i + 1]**2)
                  for i, (A_i, B_i, D_i) in enumerate(mom))
     pieces = _pieces(zeta, xs, ys, m, slopes)
     energy = sp.nsimplify(sp.simplify(energy)) if exact else sp.Float(sp.N(energy, dps + 10), dps + 10)
