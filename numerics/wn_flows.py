@@ -72,7 +72,7 @@ def _dopri(f, y, gtol_fn, *, rtol=1e-12, atol=1e-15, max_steps=100000, record=No
 
 
 def weightnorm_flow(A, y, *, L: int, alpha: float, rho: float, gtol: float = 1e-10,
-                    eta_z: float | None = None, record_every: int = 50) -> Result:
+                    eta_z: float | None = None, max_steps: int = 100000) -> Result:
     r"""WN-A flow from :math:`u(0) = v(0) = \alpha\mathbf 1` (:math:`r_0 = \sqrt{2n}\alpha`,
     :math:`z_0 = \mathbf 1/\sqrt{2n}`), :math:`\eta_z = 1/r_0^2` by default (initial tangential speed
     of the plain flow), :math:`\eta_r = \eta_z/\rho`."""
@@ -117,7 +117,8 @@ def weightnorm_flow(A, y, *, L: int, alpha: float, rho: float, gtol: float = 1e-
             res = A @ x - y
             hist.append((Y[-1], 0.5 * float(res @ res)))
 
-    Y, steps, ok = _dopri(f, Y0, lambda Y: np.max(np.abs(parts(Y)[5])) <= gtol, record=rec)
+    Y, steps, ok = _dopri(f, Y0, lambda Y: np.max(np.abs(parts(Y)[5])) <= gtol, record=rec,
+                          max_steps=max_steps)
     lr = Y[0]
     _, _, _, _, x, _ = parts(Y)
     log_aeff2 = 2 * np.log(alpha) + 2 * (lr - np.log(r0)) - rho * (np.exp(2 * lr) - r0**2)
