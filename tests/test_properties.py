@@ -91,7 +91,8 @@ def _check_non_commuting(name, X, y, dps) -> str:
     p = CATALOG[name].parameterization()
     d = derive(p)
     assert not isinstance(d.mirror, tuple)
-    runs = run(gradient_flow(p, X, y), dps=dps, t_end=2)
+    # entries with constants (weight normalization: alpha, eta_r, eta_s) use their catalog values
+    runs = run(gradient_flow(p, X, y, values=CATALOG[name].values or None), dps=dps, t_end=2)
     if _at_rest(runs):
         return "at rest"
     for h, proof in d.laws:
