@@ -94,3 +94,29 @@ def test_check_rows_include_the_law_count(tmp_path):
     row = [v for v in vs if v.kind == "law-count"]
     assert len(row) == 1 and row[0].claim == "laws: found 3 of 3"
     assert any(v.claim.startswith("leaf identity") for v in vs)
+
+
+def test_exponential_wn_is_plain_flow_at_rate_norm_squared_exactly_when_eta_s_is_eta_norm_s_squared():
+    r"""w = e^c s/||s||: J M J^T = ||w||^2 [eta_c z z^T + (eta_s/||s||^2)(I - z z^T)] (proved), so
+    J M J^T = eta ||w||^2 I iff eta_c = eta and eta_s = eta ||s||^2: with equal rates, iff ||s|| = 1
+    (a law, so iff ||s(0)|| = 1)."""
+    from theory.zero import check_identity
+    p = W.exponential(2)
+    c, s1, s2 = p.params
+    S = s1**2 + s2**2
+    w = sp.Matrix([sp.exp(c) * s1 / sp.sqrt(S), sp.exp(c) * s2 / sp.sqrt(S)])
+    z = w / sp.exp(c)
+    K = p.output_metric()
+    nw2 = sp.exp(2 * c)
+    formula = nw2 * (W.eta_r * z * z.T + W.eta_s / S * (sp.eye(2) - z * z.T))
+    assert check_identity(list(K - formula), "output metric").proved
+    eta = sp.Symbol("eta", positive=True)
+    plain = nw2 * eta * sp.eye(2)
+    on = {W.eta_r: eta, W.eta_s: eta * S}                 # the condition
+    assert check_identity(list((K - plain).xreplace(on)), "plain at rate ||w||^2").proved
+    off = {W.eta_r: eta, W.eta_s: eta}                    # equal rates, ||s|| free
+    pr = check_identity(list((K - plain).xreplace(off)), "plain at rate ||w||^2")
+    assert pr.refuted and pr.witness is not None
+    at_unit = {s2: sp.sqrt(1 - s1**2)}                   # equal rates on ||s|| = 1
+    assert check_identity([sp.simplify(e) for e in (K - plain).xreplace(off).xreplace(at_unit)],
+                          "on ||s|| = 1", constraints=[s1**2 < 1]).proved

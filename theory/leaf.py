@@ -57,7 +57,7 @@ def leaf_identities(p, laws) -> tuple:
                 as_law = _as_law(p, leaf)
                 claim = LeafIdentity(leaf, origin="derived", method=f"leaf identity: {q.expr} = {q0}",
                                      law=h.expr, frozen=((q.expr, q0),), as_law=as_law)
-                proof = Proof("proved", f"{LEAF_IDENTITY} with q = {q.expr}",
+                proof = Proof("proved", f"{LEAF_IDENTITY},\\ q = {sp.latex(q.expr)}",
                               method=f"law {h.expr} proved ({pr.method}); exact on the leaf "
                                      f"q = {q0}; as a law for every start: {as_law}")
                 out.append((claim, proof))
