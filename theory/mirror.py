@@ -564,7 +564,7 @@ def _T(c, mu):
 
 
 def _in_user_terms(proof: Proof) -> Proof:
-    """``proof`` with each stand-in :math:`T = e^{c\mu}` turned back into :math:`\mu`: the witness
+    r"""``proof`` with each stand-in :math:`T = e^{c\mu}` turned back into :math:`\mu`: the witness
     gets :math:`\mu = \log(T)/c`, the remainder :math:`T \to e^{c\mu}`."""
     if proof.witness is None and not isinstance(proof.remainder, (sp.Basic, tuple)):
         return proof
