@@ -35,11 +35,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import mpmath  # noqa: E402
 import sympy as sp  # noqa: E402
 
-from numerics.decompose import decompose  # noqa: E402
+from numerics.taylor.decompose import decompose  # noqa: E402
 from numerics.flows import gradient_flow  # noqa: E402
-from numerics.integrator import _work_prec, compile_system, integrate, order_for  # noqa: E402
-from numerics import jet_fast, jet_fixed  # noqa: E402
-from numerics.jets import exact_to_mpf, get_backend  # noqa: E402
+from numerics.taylor.integrator import _work_prec, compile_system, integrate, order_for  # noqa: E402
+from numerics.taylor import jet_fast, jet_fixed  # noqa: E402
+from numerics.taylor.jets import exact_to_mpf, get_backend  # noqa: E402
 from numerics.problems import random_problem  # noqa: E402
 from theory.catalog import diagonal, linear  # noqa: E402
 
@@ -238,7 +238,7 @@ def hand_diag(n, seed=1):
     """Diagonal net u_i^2 - v_i^2 with m = n/2 rows of seeded rational data (no rank check:
     the sweep only times Taylor steps), built directly as an ODESystem with w, r, g shared."""
     import random
-    from numerics.odes import ODESystem
+    from numerics.taylor.odes import ODESystem
     rng = random.Random(seed)
     m = max(1, n // 2)
     us, vs = sp.symbols(f"u0:{n}"), sp.symbols(f"v0:{n}")

@@ -26,7 +26,7 @@ from theory.claims import ConservedQuantity, MirrorPotential
 
 from .errors import IbcheckError, PrecisionTooLow, ProblemError
 from .flows import Flow
-from .jets import exact_to_mpf
+from .taylor.jets import exact_to_mpf
 from .problems import exact_number
 from .verdict import Verdict, skipped
 
@@ -67,7 +67,7 @@ def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, conv
     With ``converge`` the flow runs until :math:`\\|\\nabla L(w)\\|_\\infty \\le 10^{-(dps - 4)}`
     (the high-precision run then goes to the same time); otherwise to ``t_end``.
     """
-    from .integrator import integrate
+    from .taylor.integrator import integrate
 
     if dps < 15:
         raise PrecisionTooLow(f"dps={dps} is too low for ibcheck's checks (need at least 15 digits)")

@@ -47,8 +47,8 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
     """Numeric verdicts for every claim of ``d`` and for ``extra_claims`` ((claim, proof) pairs)."""
     from theory.verify import verify
 
-    if getattr(d, "admissibility", None) is not None:  # weight decay: numerics/confirm_decay.py
-        from .confirm_decay import confirm_regularized
+    if getattr(d, "admissibility", None) is not None:  # weight decay: numerics/regularized/confirm.py
+        from .regularized.confirm import confirm_regularized
         return [flag_inconsistency(v) for v in
                 confirm_regularized(d, problem, extra_claims=extra_claims, backend=backend, progress=progress)]
     p = d.parameterization

@@ -23,9 +23,9 @@ import sympy as sp
 from theory.parameterization import TIME, Parameterization
 
 from .errors import ProblemError, SingularInitialization
-from .jets import exact_to_mpf
+from .taylor.jets import exact_to_mpf
 from .problems import exact_number
-from .odes import ODESystem
+from .taylor.odes import ODESystem
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import mpmath
 import sympy as sp
 
 from .errors import NotConverged, ProblemError
-from .jets import exact_to_mpf
+from .taylor.jets import exact_to_mpf
 from .problems import _data, exact_number, exact_rank
 
 __all__ = ["min_l2_interpolant", "min_l1_interpolant", "L1Solution", "bregman_projection",

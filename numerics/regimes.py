@@ -26,7 +26,7 @@ from theory.parameterization import Parameterization
 
 from .errors import IbcheckError
 from .flows import gradient_flow
-from .jets import exact_to_mpf
+from .taylor.jets import exact_to_mpf
 from .duals import dual_edges, increasing_inverse
 from .verdict import Verdict, skipped
 
@@ -71,7 +71,7 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
     """Sweep the scale towards ``claim.point`` and compare flow limits with the reference
     interpolant (``reference`` overrides the one implied by the claim: the negative control)."""
     from .checks import _require_underdetermined, compile_exprs
-    from .integrator import integrate
+    from .taylor.integrator import integrate
     from .references import min_l1_interpolant, min_l2_interpolant
 
     t0 = time.perf_counter()

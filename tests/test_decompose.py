@@ -1,9 +1,9 @@
-"""numerics.decompose: SymPy ODESystem -> straight-line program (shared nodes, one node per sum)."""
+"""numerics.taylor.decompose: SymPy ODESystem -> straight-line program (shared nodes, one node per sum)."""
 import pytest
 import sympy as sp
 
 from numerics import ODESystem
-from numerics.decompose import UnsupportedExpression, decompose
+from numerics.taylor.decompose import UnsupportedExpression, decompose
 from numerics.errors import ProblemError
 
 u, v, x, t = sp.symbols("u v x t")

@@ -1,12 +1,12 @@
-"""numerics.integrator: Taylor integration against exact solutions, mpmath.odefun and itself."""
+"""numerics.taylor.integrator: Taylor integration against exact solutions, mpmath.odefun and itself."""
 import mpmath
 import pytest
 import sympy as sp
 
 from numerics import FlowBlowUp, NotConverged, ODESystem, PrecisionTooLow
 from numerics.errors import ProblemError, SingularInitialization
-from numerics.decompose import decompose
-from numerics.integrator import Speed, integrate
+from numerics.taylor.decompose import decompose
+from numerics.taylor.integrator import Speed, integrate
 
 y, t, u, v = sp.symbols("y t u v")
 EXP = ODESystem((y,), (y,), name="exp")
@@ -163,7 +163,7 @@ def test_precision_is_not_leaked():
     assert (mpmath.mp.prec, gmpy2.get_context().precision) == before
 
 
-# ---- the fixed-point jet (numerics.jet_fixed): integer mantissas, one exponent per order --------
+# ---- the fixed-point jet (numerics.taylor.jet_fixed): integer mantissas, one exponent per order --------
 @pytest.mark.parametrize("dps", [30, 60])
 def test_fixed_point_jet_agrees_with_reference(dps):
     sysm, y0 = _diagonal_net(4, 2)
@@ -184,7 +184,7 @@ def test_dense_block_of_the_fixed_jet_is_exact(scale, monkeypatch):
     import random
     import numpy as np
     from gmpy2 import mpz
-    from numerics import jet_fixed
+    from numerics.taylor import jet_fixed
     monkeypatch.setattr(jet_fixed, "BLOCK_MIN_ENTRIES", 1)   # a small block, for the test
     rng = random.Random(3)
     rows, cols = 5, 11
@@ -210,7 +210,7 @@ def test_dense_block_of_the_fixed_jet_is_exact(scale, monkeypatch):
 
 
 def test_flow_through_dense_blocks_agrees_with_reference(monkeypatch):
-    from numerics import jet_fixed
+    from numerics.taylor import jet_fixed
     monkeypatch.setattr(jet_fixed, "BLOCK_MIN_ENTRIES", 1)
     sysm, y0 = _diagonal_net(12, 3)     # r = Xw - y: 3 x 12; g = X^T r: 12 rows of <= 3 terms (no block)
     assert [s[0] for s in jet_fixed.FixedJet(decompose(sysm), 150).plan].count("block") == 1
@@ -250,9 +250,9 @@ def test_fixed_point_backend_refuses_non_polynomial_fields():
 def test_fast_backend_picks_its_jet_from_the_program_and_is_reproducible(n, kind):
     """Small polynomial programs run the mpfr code, product-rich ones the fixed-point jet; the
     choice is a function of the program, so repeated runs give the same digits, bit for bit."""
-    from numerics.integrator import compile_system
-    from numerics.jet_fast import prefers_fixed
-    from numerics import jet_fixed
+    from numerics.taylor.integrator import compile_system
+    from numerics.taylor.jet_fast import prefers_fixed
+    from numerics.taylor import jet_fixed
     sysm, y0 = _diagonal_net(n, 2)
     a = integrate(sysm, y0, 2, dps=30, backend="fast")
     jet = compile_system(sysm, dps=30)[1]

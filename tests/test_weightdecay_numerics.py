@@ -6,8 +6,8 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 from numerics.cli import check_target, default_problem
-from numerics.decay import cumulative, run_decayed, segmented_flow
-from numerics.decay_checks import check_decay_limit, check_decaying_law, check_stationary, check_time_mirror
+from numerics.regularized.flows import cumulative, run_decayed, segmented_flow
+from numerics.regularized.checks import check_decay_limit, check_decaying_law, check_stationary, check_time_mirror
 from theory import derive
 from theory.catalog import weightdecay as wd
 from theory.parameterization import TIME as t

@@ -10,7 +10,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from numerics.reproduce.weightnorm import bound_log, problem
-from numerics.wn_flows import weightnorm_flow
+from numerics.reproduce._wn_flows import weightnorm_flow
 from numerics.references import min_l1_interpolant
 
 

@@ -5,7 +5,7 @@ import pytest
 from numerics import reproduce
 from numerics.errors import IbcheckError
 from numerics.reproduce import weightnorm as R
-from numerics.wn_flows import plain_flow, weightnorm_flow
+from numerics.reproduce._wn_flows import plain_flow, weightnorm_flow
 
 
 def test_registered():

@@ -31,6 +31,7 @@ import sympy as sp
 
 from .claims import Proof
 from .zero import check_identity
+from .mirror import _combine
 
 
 @dataclass(frozen=True)
@@ -104,14 +105,6 @@ def prove_time_changed_mirror(p, claim: TimeChangedMirror) -> Proof:
     return _combine(proofs, r"\frac{d}{dt}\phi = -\mathrm{diag}(\lambda)\nabla L,\ "
                             r"\lambda_i/\lambda_1 \text{ laws, } = 1 \text{ at } x_0")
 
-
-def _combine(proofs, identity) -> Proof:
-    for status in ("refuted", "undecided"):
-        for pr in proofs:
-            if pr.status == status:
-                return Proof(status, identity + " [" + pr.identity + "]", pr.remainder, pr.witness,
-                             pr.witness_value, pr.method)
-    return Proof("proved", identity, sp.Integer(0), method="; ".join(dict.fromkeys(pr.method for pr in proofs)))
 
 
 # ---- registry: family claims that are not laws or potentials -------------------------------------

@@ -602,7 +602,7 @@ def _combine(proofs, identity) -> Proof:
             if pr.status == status:
                 return Proof(status, identity + " [" + pr.identity + "]", pr.remainder, pr.witness,
                              pr.witness_value, pr.method)
-    return Proof("proved", identity, sp.Integer(0), method="; ".join(pr.method for pr in proofs))
+    return Proof("proved", identity, sp.Integer(0), method="; ".join(dict.fromkeys(pr.method for pr in proofs)))
 
 
 def prove_potential(p: Parameterization, claim: MirrorPotential) -> Proof:

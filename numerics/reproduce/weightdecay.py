@@ -129,8 +129,8 @@ def _spot_checks(progress, quick):
     from theory.catalog import weightdecay as wd
     from theory.parameterization import TIME
     from ..cli import default_problem
-    from ..decay import run_decayed, segmented_flow
-    from ..decay_checks import check_decay_limit, check_decaying_law, check_time_mirror
+    from ..regularized.flows import run_decayed, segmented_flow
+    from ..regularized.checks import check_decay_limit, check_decaying_law, check_time_mirror
 
     rows = []
     n = 4 if quick else 8

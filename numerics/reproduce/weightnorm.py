@@ -4,7 +4,7 @@ Setup: ``numpy.random.default_rng(2024)``, :math:`A \in \mathbb R^{m\times n}` w
 :math:`N(0, 1/m)`, a k-sparse :math:`x^*` with Gaussian nonzeros, :math:`y = Ax^*`; from
 :math:`u(0) = v(0) = \alpha\mathbf 1`, the plain flow on :math:`x = u^L - v^L` and weight
 normalization (:math:`\eta_z = 1/r_0^2`, :math:`\eta_r = \eta_z/\rho`), float64 in log variables
-(:mod:`numerics.wn_flows`). Reported: :math:`\|x_\infty - x^*\|/\|x^*\|`, :math:`\log_{10}
+(:mod:`numerics.reproduce._wn_flows`). Reported: :math:`\|x_\infty - x^*\|/\|x^*\|`, :math:`\log_{10}
 \alpha_{\mathrm{eff}}^2` read from the final state, the robustness bound
 :math:`\alpha_{\mathrm{eff}}^2 \le (\tau/2n)\,e^{-\rho(\tau - 2n\alpha^2)}` (:math:`\rho\tau \ge 1`,
 :math:`\tau` = min-:math:`\ell_1`, certified by a dual certificate), and 30-digit spot checks: the
@@ -84,7 +84,7 @@ def spot_check(A, y, res, L, dps=30):
 
 
 def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Report:
-    from ..wn_flows import plain_flow, weightnorm_flow
+    from ._wn_flows import plain_flow, weightnorm_flow
 
     cfg = QUICK if quick else FULL
     n, m, k = cfg["n"], cfg["m"], cfg["k"]

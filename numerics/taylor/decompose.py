@@ -1,4 +1,4 @@
-r"""An :class:`~numerics.odes.ODESystem` as a straight-line program for Taylor arithmetic.
+r"""An :class:`~numerics.taylor.odes.ODESystem` as a straight-line program for Taylor arithmetic.
 
 Every right-hand side becomes a sequence of elementary *nodes* (constants, states, time, linear
 combinations, products, quotients, powers and elementary functions), each referring only to
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .errors import ProblemError
+from ..errors import ProblemError
 from .odes import ODESystem
 
 #: Node kinds and their arguments (indices of earlier nodes unless noted).

@@ -30,7 +30,7 @@ import mpmath
 import sympy as sp
 
 from .decompose import Program, decompose
-from .errors import FlowBlowUp, NotConverged, PrecisionTooLow, ProblemError, SingularInitialization
+from ..errors import FlowBlowUp, NotConverged, PrecisionTooLow, ProblemError, SingularInitialization
 from .jets import exact_to_mpf, get_backend
 from .odes import ODESystem
 

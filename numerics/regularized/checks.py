@@ -1,4 +1,4 @@
-r"""Checks of decay claims along segmented flows (:mod:`numerics.decay`), same verdict rules as
+r"""Checks of decay claims along segmented flows (:mod:`numerics.regularized.flows`), same verdict rules as
 :mod:`numerics.checks` (residual on the ``dps`` run, error estimate = change against the
 ``dps + extra`` run, tolerance fixed by ``dps``):
 
@@ -21,12 +21,12 @@ import sympy as sp
 
 from theory.regularized.records import A as A_SYM, H0, a as a_SYM
 
-from .checks import (HEADROOM_IDENTITY, HEADROOM_LIMIT, RunPair, _require_underdetermined, _sample,
+from ..checks import (HEADROOM_IDENTITY, HEADROOM_LIMIT, RunPair, _require_underdetermined, _sample,
                      _subs_constants, _template_params, _verdict, compile_exprs, coordinate_exprs)
-from .decay import _mpf, cumulative
-from .errors import IbcheckError
-from .jets import exact_to_mpf
-from .verdict import Verdict
+from .flows import _mpf, cumulative
+from ..errors import IbcheckError
+from ..taylor.jets import exact_to_mpf
+from ..verdict import Verdict
 
 
 def check_decaying_law(runs: RunPair, claim, schedule, *, closed_form=None, symbolic: str = "",
@@ -137,8 +137,8 @@ def _argmin_point(pot_at, flow, i):
 
 def check_decay_limit(runs: RunPair, pot, schedule, *, symbolic: str = "", label: str | None = None) -> Verdict:
     r"""Flow limit against :math:`\arg\min R_{a_\infty}` s.t. :math:`Xw = y` (module doc)."""
-    from .checks import _coordinate_maps, _dual_domain
-    from .references import bregman_projection
+    from ..checks import _coordinate_maps, _dual_domain
+    from ..references import bregman_projection
 
     t0 = time.perf_counter()
     flow = runs.flow
@@ -177,7 +177,7 @@ def check_decay_limit(runs: RunPair, pot, schedule, *, symbolic: str = "", label
 def check_stationary(runs: RunPair, sf, *, symbolic: str = "", label: str | None = None) -> Verdict:
     r"""Constant tail :math:`\lambda`: the end point is a stationary point of
     :math:`L(G(x)) + \lambda h(x)` (speed of :math:`x` within tolerance) and does not interpolate."""
-    from .decay import _x_speed
+    from .flows import _x_speed
 
     t0 = time.perf_counter()
     flow = runs.flow
@@ -253,7 +253,7 @@ def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", labe
     from theory.regularized.effects import A_POS
     from theory.mirror import W
 
-    from .decay import segmented_flow
+    from .flows import segmented_flow
     t0 = time.perf_counter()
     flow = runs.flow
     values = dict(flow.values)
@@ -262,7 +262,7 @@ def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", labe
     if effect.kind == "position":
         sf0 = segmented_flow(p, values=values, loss=sp.Integer(0))
         T = max([sp.Integer(1)] + [b + 1 for b in schedule.breakpoints])
-        from .decay import run_decayed
+        from .flows import run_decayed
         r0 = run_decayed(sf0, dps=runs.dps, converge=False, t_end=T)
         f0 = r0.flow
         D = len(f0.params)
@@ -282,7 +282,7 @@ def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", labe
         return _verdict(f0, label or f"positional bias argmin R_a = {effect.value}", "effect-position", r, e, tau,
                         r0.dps, t0, symbolic, t_end=float(T))
     if effect.kind == "type":
-        from .regimes import check_potential_limit
+        from ..regimes import check_potential_limit
         from theory.regularized.effects import _as_mirror
         from theory.regularized.derive import derive_regularized
         pot = derive_regularized(p).time_potential[0]

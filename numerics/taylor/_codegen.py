@@ -1,4 +1,4 @@
-r"""Python source of the Taylor recurrences of a :class:`~numerics.decompose.Program`.
+r"""Python source of the Taylor recurrences of a :class:`~numerics.taylor.decompose.Program`.
 
 The generated function ``taylor(Y, T0, K, C, Z, ONE, INV, KN)`` computes every node's order-0
 value in straight-line code, then loops over the orders :math:`k = 1..K-1` (the loop is not
@@ -11,7 +11,7 @@ same argument tuple (rows of :math:`X` in :math:`r = Xw - y`) are evaluated as o
 
 ``C`` is the list of constants at working precision; :func:`generate` returns the source and
 the exact SymPy values of ``C`` (numbers, tuples of numbers for rows, tuples of tuples for
-blocks).  Recurrences as in :mod:`numerics.jet_reference`.
+blocks).  Recurrences as in :mod:`numerics.taylor.jet_reference`.
 """
 from __future__ import annotations
 

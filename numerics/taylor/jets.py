@@ -1,4 +1,4 @@
-r"""Taylor-coefficient backends ("jets") of a :class:`~numerics.decompose.Program`.
+r"""Taylor-coefficient backends ("jets") of a :class:`~numerics.taylor.decompose.Program`.
 
 A backend turns the program into a function ``taylor(t0, y0, K)`` returning, for every state,
 the coefficients :math:`y_0, \dots, y_K` of the solution's Taylor series at :math:`t_0`
@@ -7,11 +7,11 @@ generated order by order with the recurrences of automatic differentiation; Jorb
 
 Backends (one module each):
 
-- ``"reference"`` (:mod:`numerics.jet_reference`): mpmath ``mpf``, a plain interpreter of the
+- ``"reference"`` (:mod:`numerics.taylor.jet_reference`): mpmath ``mpf``, a plain interpreter of the
   program -- the readable reference arithmetic;
-- ``"fast"`` (:mod:`numerics.jet_fast`): Python code generated from the program (cached per
+- ``"fast"`` (:mod:`numerics.taylor.jet_fast`): Python code generated from the program (cached per
   program hash) running on gmpy2 ``mpfr`` with correctly rounded ``fsum`` dot products, or, for
-  polynomial fields when it measures faster, the fixed-point jet (:mod:`numerics.jet_fixed`:
+  polynomial fields when it measures faster, the fixed-point jet (:mod:`numerics.taylor.jet_fixed`:
   integer mantissas with one exponent per order, vectorised over the nodes of a level);
 - ``"fixed"``: that fixed-point jet alone (polynomial fields only; for tests).
 
@@ -27,7 +27,7 @@ import mpmath
 import sympy as sp
 
 from .decompose import Program
-from .errors import ProblemError
+from ..errors import ProblemError
 
 
 def exact_to_mpf(c, prec: int) -> mpmath.mpf:

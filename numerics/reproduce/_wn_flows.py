@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import IbcheckError
+from ..errors import IbcheckError
 
 # Dormand-Prince 5(4) tableau
 _C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1])

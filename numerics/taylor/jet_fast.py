@@ -1,5 +1,5 @@
-r"""Fast Taylor backend: generated Python (see :mod:`numerics._codegen`) on gmpy2 ``mpfr``,
-and for polynomial fields with many products the fixed-point jet of :mod:`numerics.jet_fixed`.
+r"""Fast Taylor backend: generated Python (see :mod:`numerics.taylor._codegen`) on gmpy2 ``mpfr``,
+and for polynomial fields with many products the fixed-point jet of :mod:`numerics.taylor.jet_fixed`.
 
 Measured here (Python 3.11, gmpy2 2.3, 130 bits): a dot product ``fsum(map(mul, a, b))`` costs
 about 100-150 ns per term, against 220 ns for ``sum(map(mul, ...))`` on mpfr, 230 ns for NumPy
@@ -25,7 +25,7 @@ from gmpy2 import mpfr
 from . import jet_fixed
 from ._codegen import generate
 from .decompose import Program
-from .errors import ProblemError
+from ..errors import ProblemError
 from .jets import Backend, exact_to_mpf, register
 
 _fsum = gmpy2.fsum
@@ -121,7 +121,7 @@ class FastBackend(Backend):
         return mpfr_to_mpf(x)
 
     def compile(self, program: Program, prec: int):
-        """The fixed-point jet (:mod:`numerics.jet_fixed`) for polynomial fields with enough
+        """The fixed-point jet (:mod:`numerics.taylor.jet_fixed`) for polynomial fields with enough
         products per node group (:func:`prefers_fixed`), else the mpfr code.  The choice
         depends on the program alone, so a flow's digits are reproducible run to run."""
         if jet_fixed.supports(program):
@@ -149,7 +149,7 @@ def prefers_fixed(fixed: "jet_fixed.FixedJet") -> bool:
 
 
 class FixedBackend(FastBackend):
-    """The fixed-point jet alone (:mod:`numerics.jet_fixed`; polynomial fields only) -- for tests."""
+    """The fixed-point jet alone (:mod:`numerics.taylor.jet_fixed`; polynomial fields only) -- for tests."""
 
     name = "fixed"
 

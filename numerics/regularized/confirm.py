@@ -1,7 +1,7 @@
 r"""Derive, then confirm numerically, for models with an explicit regularizer (weight decay):
 the pipeline behind ``ibcheck check`` for a :class:`~theory.regularized.RegularizedDerivation`.
 
-One segmented flow (:mod:`numerics.decay`) at two precisions serves every decaying law, the
+One segmented flow (:mod:`numerics.regularized.flows`) at two precisions serves every decaying law, the
 time-dependent mirror identity and the limit (the KKT point of :math:`R_{a_\infty}` when the decay
 ends, the stationary point of the regularized objective under a constant tail). Decay-free laws
 are checked on the same model with the decay off. Errata and negative controls
@@ -18,16 +18,16 @@ from theory.claims import ConservedQuantity, MirrorPotential, NoMirror
 from theory.errors import IbcheckError
 from theory.regularized.records import Control, DecayingLaw, DecayOff, Effect, Erratum, TimePotential
 
-from .checks import check_law, check_mirror, run
+from ..checks import check_law, check_mirror, run
 from theory.regularized.derive import decay_free
-from .confirm import _relabel, failed_verdict
-from .decay import run_decayed, segmented_flow
-from .decay_checks import (check_decay_limit, check_decaying_law, check_stationary, check_time_mirror,
+from ..confirm import _relabel, failed_verdict
+from .flows import run_decayed, segmented_flow
+from .checks import (check_decay_limit, check_decaying_law, check_stationary, check_time_mirror,
                            check_witness)
-from .flows import gradient_flow
-from .potential_values import check_potential_values
+from ..flows import gradient_flow
+from ..potential_values import check_potential_values
 from theory.mirror import filled
-from .verdict import Verdict
+from ..verdict import Verdict
 
 
 def _label(claim, origin: str) -> str:
@@ -68,7 +68,7 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
     """Numeric verdicts for every claim of ``d`` and for ``extra_claims`` ((claim, proof) pairs)."""
     from theory.verify import verify
 
-    from .decay_checks import check_decaying_law as _cdl  # noqa: F401
+    from .checks import check_decaying_law as _cdl  # noqa: F401
     from theory.regularized.decaying_laws import in_ibcheck_convention
 
     p = d.parameterization
@@ -131,10 +131,10 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
                     v = check_mirror(plain_runs, inner, symbolic=status)
                     vs.append(_relabel(v, label + ": " + v.claim))
             elif isinstance(inner, Effect):
-                from .decay_checks import check_effect
+                from .checks import check_effect
                 vs.append(check_effect(runs, inner, sched, p, symbolic=status, label=label))
             else:
-                from .decay_checks import check_admissible_claim
+                from .checks import check_admissible_claim
                 vs.append(check_admissible_claim(p.name, inner, proof, dps=problem.dps, label=label))
             for v in vs:
                 out.append(_expected_refuted(v, proof, wrapper) if wrapper is not None else v)

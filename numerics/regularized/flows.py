@@ -25,9 +25,9 @@ import sympy as sp
 from theory.parameterization import TIME
 from theory.regularized.schedules import ScheduleInfo, analyse_schedule
 
-from .checks import RunPair, compile_exprs
-from .errors import IbcheckError
-from .flows import Flow, gradient_flow, instantiate
+from ..checks import RunPair, compile_exprs
+from ..errors import IbcheckError
+from ..flows import Flow, gradient_flow, instantiate
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def segmented_flow(p, X=None, y=None, *, values=None, loss=None) -> SegmentedFlo
 
 class SegmentedTrajectory:
     """Trajectories of consecutive segments behind the interface of one
-    :class:`~numerics.integrator.Trajectory` (``times``, ``states``, ``final``, ``at``)."""
+    :class:`~numerics.taylor.integrator.Trajectory` (``times``, ``states``, ``final``, ``at``)."""
 
     def __init__(self, parts):
         self.parts = list(parts)
@@ -130,7 +130,7 @@ def _x_speed(seg_flow: Flow):
 
 
 def _integrate(sf: SegmentedFlow, dps, *, converge, t_end, backend, max_time):
-    from .integrator import integrate
+    from ..taylor.integrator import integrate
 
     A = cumulative(sf.schedule)
     parts, y = [], list(sf.segments[0][2].y0)
