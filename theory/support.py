@@ -87,11 +87,17 @@ def reserved_renaming(p: Parameterization) -> dict:
 
 def rename(obj, mapping: dict):
     """``obj`` with ``mapping`` applied to every SymPy object inside it (dataclasses, tuples,
-    lists, dicts, keys included); other values are returned as they are."""
+    lists, dicts, keys included) and, for symbols, to their names in strings (notes, proof
+    identities); other values are returned as they are."""
     if not mapping:
         return obj
     if isinstance(obj, sp.Basic):
         return obj.xreplace(mapping)
+    if isinstance(obj, str):  # notes, identities, reasons: the same names in prose
+        for old, new in mapping.items():
+            if isinstance(old, sp.Symbol) and isinstance(new, sp.Symbol):
+                obj = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(old.name)}(?![A-Za-z0-9_])", new.name, obj)
+        return obj
     if isinstance(obj, (tuple, list)):
         return type(obj)(rename(x, mapping) for x in obj)
     if isinstance(obj, dict):
