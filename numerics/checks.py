@@ -314,19 +314,26 @@ def check_no_mirror(model: str, nm, *, dps: int = 30) -> Verdict:
     :math:`[M\nabla G_i, M\nabla G_j]` evaluated at the witness point at ``dps`` digits must be
     clearly nonzero (``residual`` is its max-norm; the check passes when it exceeds the tolerance
     :math:`10^{-(dps-5)}`, i.e. the refusal is not a rounding artefact)."""
-    t0 = time.perf_counter()
     if nm.bracket is None or nm.point is None:
         raise IbcheckError(f"{model}: no witness to confirm ({nm.reason})")
+    i, j = nm.pair
+    return witness_verdict(model, f"no mirror potential: [V_{i + 1}, V_{j + 1}] != 0 at the witness",
+                           nm.bracket, nm.point, dps=dps)
+
+
+def witness_verdict(model: str, claim: str, bracket, point: dict, *, dps: int = 30) -> Verdict:
+    """The absence of a (time-dependent) potential, confirmed: the witness bracket evaluated at
+    the exact witness point is clearly nonzero at ``dps`` digits. The claim is the *absence*;
+    the theory proved it with an exact nonzero bracket, so the symbolic column reads "proved"
+    (of this claim), never "refuted"."""
+    t0 = time.perf_counter()
     with mpmath.workdps(dps):
-        vals = [abs(exact_to_mpf(sp.sympify(b).xreplace(nm.point), mpmath.mp.prec)) for b in nm.bracket]
+        vals = [abs(exact_to_mpf(sp.sympify(b).xreplace(point), mpmath.mp.prec)) for b in bracket]
         r = max(vals)
         tau = mpmath.mpf(10) ** (-(dps - HEADROOM_IDENTITY))
     passed = bool(r > tau)
-    i, j = nm.pair
-    # the claim is the *absence* of a potential; the theory proved it with an exact nonzero
-    # bracket, so the symbolic column reads "proved" (of this claim), never "refuted"
-    return Verdict(model=model, claim=f"no mirror potential: [V_{i + 1}, V_{j + 1}] != 0 at the witness",
-                   kind="no-mirror", passed=passed, residual=float(r), tolerance=float(tau), dps=dps,
-                   error_estimate=float(mpmath.mpf(10) ** (-dps)), seconds=time.perf_counter() - t0,
-                   symbolic="proved", details={"status": "confirmed" if passed else "refuted",
-                                                "point": {str(k): str(v) for k, v in nm.point.items()}})
+    return Verdict(model=model, claim=claim, kind="no-mirror", passed=passed, residual=float(r),
+                   tolerance=float(tau), dps=dps, error_estimate=float(mpmath.mpf(10) ** (-dps)),
+                   seconds=time.perf_counter() - t0, symbolic="proved",
+                   details={"status": "confirmed" if passed else "refuted",
+                            "point": {str(k): str(v) for k, v in point.items()}})

@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 
 import mpmath
-import sympy as sp
 
 from theory.claims import MirrorPotential
 from theory.mirror import filled

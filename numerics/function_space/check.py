@@ -34,7 +34,6 @@ from theory.function_space.init_laws import Density, Product, subs
 from theory.function_space.kernel import arccos_kernel, interpolate, kernel_value
 from theory.function_space.pieces import X, Pieces, less
 from theory.function_space.spline import selected_function
-from theory.function_space.zeta import zeta
 
 from theory.errors import IbcheckError
 

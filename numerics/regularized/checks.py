@@ -21,9 +21,9 @@ import sympy as sp
 
 from theory.regularized.records import A as A_SYM, H0, a as a_SYM
 
-from ..checks import (HEADROOM_IDENTITY, HEADROOM_LIMIT, RunPair, _require_underdetermined, _sample,
+from ..checks import (HEADROOM_IDENTITY, HEADROOM_LIMIT, RunPair, _require_underdetermined, _sample, witness_verdict,
                      _subs_constants, _template_params, _verdict, compile_exprs, coordinate_exprs)
-from .flows import _mpf, cumulative
+from .flows import cumulative
 from ..errors import IbcheckError
 from ..taylor.jets import exact_to_mpf
 from ..verdict import Verdict
@@ -207,17 +207,8 @@ def check_stationary(runs: RunPair, sf, *, symbolic: str = "", label: str | None
 def check_witness(model: str, adm, *, dps: int = 30) -> Verdict:
     """An inadmissible regularizer (or non-commuting fields), confirmed: the witness bracket at the
     witness point is clearly nonzero at ``dps`` digits."""
-    t0 = time.perf_counter()
-    with mpmath.workdps(dps):
-        vals = [abs(exact_to_mpf(sp.sympify(b).xreplace(adm.point), mpmath.mp.prec)) for b in adm.bracket]
-        r = max(vals)
-        tau = mpmath.mpf(10) ** (-(dps - HEADROOM_IDENTITY))
-    passed = bool(r > tau)
-    return Verdict(model=model, claim=f"no time-dependent potential: [M grad {adm.pair[0]}, M grad {adm.pair[1]}] "
-                   "!= 0 at the witness", kind="no-mirror", passed=passed, residual=float(r), tolerance=float(tau),
-                   dps=dps, error_estimate=float(mpmath.mpf(10) ** (-dps)), seconds=time.perf_counter() - t0,
-                   symbolic="refuted", details={"status": "confirmed" if passed else "refuted",
-                                                "point": {str(k): str(v) for k, v in adm.point.items()}})
+    return witness_verdict(model, f"no time-dependent potential: [M grad {adm.pair[0]}, M grad {adm.pair[1]}] "
+                           "!= 0 at the witness", adm.bracket, adm.point, dps=dps)
 
 
 def check_admissible_claim(model: str, claim, proof, *, dps: int = 30, label: str = "") -> Verdict:

@@ -68,7 +68,6 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
     """Numeric verdicts for every claim of ``d`` and for ``extra_claims`` ((claim, proof) pairs)."""
     from theory.verify import verify
 
-    from .checks import check_decaying_law as _cdl  # noqa: F401
     from theory.regularized.decaying_laws import in_ibcheck_convention
 
     p = d.parameterization

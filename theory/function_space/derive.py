@@ -14,7 +14,7 @@ import sympy as sp
 from ..claims import Proof
 from ..zero import check_identity
 from .claims import CurvatureWeight, FunctionSpaceDerivation, PenaltyRealization, WideReluModel
-from .init_laws import require_normalised, subs
+from .init_laws import require_normalised
 from .kernel import interpolate, least_squares_line
 from .pieces import X, Pieces, less
 from .spline import selected_function

@@ -23,7 +23,7 @@ from ..claims import MirrorPotential, Proof
 from ..errors import IbcheckError
 from ..mirror import MU, domain_constraints
 from ..zero import check_identity
-from .records import A, Effect, a
+from .records import Effect, a
 from .time_potential import _T, extended_leaf
 
 #: the cumulative decay as a positive scale for the limit engine

@@ -11,7 +11,7 @@ the same object (``origin``), and a paper's printed claim that fails is wrapped 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 
