@@ -149,6 +149,21 @@ def _sample(runs: RunPair, quantity: Callable, points: int = GRID):
 
 
 # ---- checks ------------------------------------------------------------------------------------
+def limit_defect(runs: RunPair, results) -> tuple:
+    r"""``(w_flow, residual, error estimate, tolerance)`` of a limit check from
+    ``results = [(w_flow, w_ref) at dps, (w_flow, w_ref) at dps + extra]``: the residual is
+    :math:`\max|w_{\rm flow} - w_{\rm ref}|` at ``dps``, the estimate the larger change of either
+    point between the precisions, both relative to :math:`\max(1, \|w_{\rm ref}\|_\infty)`; the
+    tolerance is :math:`10^{-(dps - 10)}` (:data:`HEADROOM_LIMIT`)."""
+    with mpmath.workdps(runs.dps + runs.extra):
+        (wf, wr), (wf2, wr2) = results
+        scale = max([mpmath.mpf(1)] + [abs(v) for v in wr2])
+        r = max(abs(a - b) for a, b in zip(wf, wr)) / scale
+        e = max(max(abs(a - b) for a, b in zip(wf, wf2)), max(abs(a - b) for a, b in zip(wr, wr2))) / scale
+        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_LIMIT))
+    return wf, r, e, tau
+
+
 def check_law(runs: RunPair, law: ConservedQuantity, *, symbolic: str = "", label: str | None = None) -> Verdict:
     r"""Conserved quantity: :math:`\max_t |h(x(t)) - h(x(0))|` relative to :math:`\max(1, |h(x_0)|)`."""
     t0 = time.perf_counter()
@@ -258,12 +273,7 @@ def check_kkt_limit(runs: RunPair, pot: MirrorPotential, *, symbolic: str = "") 
                                      dual_domain=domain)
             w_ref = ref.w
             results.append((w_flow, w_ref))
-    with mpmath.workdps(runs.dps + runs.extra):
-        (wf, wr), (wf2, wr2) = results
-        scale = max([mpmath.mpf(1)] + [abs(v) for v in wr2])
-        r = max(abs(a - b) for a, b in zip(wf, wr)) / scale
-        e = max(max(abs(a - b) for a, b in zip(wf, wf2)), max(abs(a - b) for a, b in zip(wr, wr2))) / scale
-        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_LIMIT))
+    wf, r, e, tau = limit_defect(runs, results)
     return _verdict(flow, "limit = argmin D_R(w, w0) s.t. Xw = y", "limit", r, e, tau, runs.dps, t0,
                     symbolic, t_end=float(runs.t_end),
                     w_limit=[mpmath.nstr(v, 12) for v in wf])

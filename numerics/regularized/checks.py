@@ -22,7 +22,8 @@ import sympy as sp
 from theory.regularized.records import A as A_SYM, H0, a as a_SYM
 
 from ..checks import (HEADROOM_IDENTITY, HEADROOM_LIMIT, RunPair, _require_underdetermined, _sample, witness_verdict,
-                     _subs_constants, _template_params, _verdict, compile_exprs, coordinate_exprs)
+                     _subs_constants, _template_params, _verdict, compile_exprs, coordinate_exprs,
+                     limit_defect)
 from .flows import cumulative
 from ..errors import IbcheckError
 from ..taylor.jets import exact_to_mpf
@@ -163,12 +164,7 @@ def check_decay_limit(runs: RunPair, pot, schedule, *, symbolic: str = "", label
                                      w0=None if wbar is None else [mpmath.nstr(v, dps + 5) for v in wbar],
                                      dps=dps, dual_domain=domain)
             results.append((w_flow, ref.w))
-    with mpmath.workdps(runs.dps + runs.extra):
-        (wf, wr), (wf2, wr2) = results
-        scale = max([mpmath.mpf(1)] + [abs(v) for v in wr2])
-        r = max(abs(x - y) for x, y in zip(wf, wr)) / scale
-        e = max(max(abs(x - y) for x, y in zip(wf, wf2)), max(abs(x - y) for x, y in zip(wr, wr2))) / scale
-        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_LIMIT))
+    wf, r, e, tau = limit_defect(runs, results)
     return _verdict(flow, label or "limit = argmin R_{a_oo}(w) s.t. Xw = y", "limit", r, e, tau, runs.dps, t0,
                     symbolic, t_end=float(runs.t_end), A_oo=str(schedule.total),
                     w_limit=[mpmath.nstr(v, 12) for v in wf])
@@ -342,12 +338,7 @@ def _kkt_vector(runs, pot_at, schedule, t0, symbolic, label):
             w_ref = wq(nu)
         with mpmath.workdps(dps):
             results.append((out(*traj.final[:D]), [+v for v in w_ref]))
-    with mpmath.workdps(runs.dps + runs.extra):
-        (wf, wr), (wf2, wr2) = results
-        scale = max([mpmath.mpf(1)] + [abs(v) for v in wr2])
-        r = max(abs(x - y) for x, y in zip(wf, wr)) / scale
-        e = max(max(abs(x - y) for x, y in zip(wf, wf2)), max(abs(x - y) for x, y in zip(wr, wr2))) / scale
-        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_LIMIT))
+    wf, r, e, tau = limit_defect(runs, results)
     return _verdict(flow, label or "limit = argmin R_{a_oo}(w) s.t. Xw = y (KKT, non-separable)", "limit", r, e,
                     tau, runs.dps, t0, symbolic, t_end=float(runs.t_end), A_oo=str(schedule.total),
                     w_limit=[mpmath.nstr(v, 12) for v in wf])
@@ -381,11 +372,6 @@ def _kkt_primal(runs, pot_at, schedule, t0, symbolic, label):
             w_ref = list(z)[:n]
         with mpmath.workdps(dps):
             results.append(([+v for v in wf], [+v for v in w_ref]))
-    with mpmath.workdps(runs.dps + runs.extra):
-        (wf, wr), (wf2, wr2) = results
-        scale = max([mpmath.mpf(1)] + [abs(v) for v in wr2])
-        r = max(abs(x - y) for x, y in zip(wf, wr)) / scale
-        e = max(max(abs(x - y) for x, y in zip(wf, wf2)), max(abs(x - y) for x, y in zip(wr, wr2))) / scale
-        tau = mpmath.mpf(10) ** (-(runs.dps - HEADROOM_LIMIT))
+    wf, r, e, tau = limit_defect(runs, results)
     return _verdict(flow, label or "limit = argmin R_{a_oo}(w) s.t. Xw = y (KKT, non-separable, primal)", "limit",
                     r, e, tau, runs.dps, t0, symbolic, t_end=float(runs.t_end), A_oo=str(schedule.total))
