@@ -1,4 +1,4 @@
-r"""Numeric checks of the claims on the leaf (:mod:`theory.leaf_potential`).
+r"""Numeric checks of the claims on the leaf (:mod:`theory.laws.leaf_potential`).
 
 * :func:`check_time_changed_mirror`: along the flow, the part of :math:`\phi(x(t)) - \phi(x_0)`
   in :math:`\ker X` (the projection :math:`P = I - X^\top(XX^\top)^{-1}X`), relative to
@@ -17,7 +17,7 @@ import time
 import mpmath
 import sympy as sp
 
-from theory.leaf_potential import EffectiveScale, TimeChangedMirror, claims_for, prove
+from theory.laws.leaf_potential import EffectiveScale, TimeChangedMirror, claims_for, prove
 
 from .checks import HEADROOM_IDENTITY, HEADROOM_LIMIT, _sample, _subs_constants, _verdict, compile_exprs, run
 from .errors import IbcheckError

@@ -7,8 +7,8 @@ from theory.catalog import CATALOG
 from theory.catalog import weightnorm as W
 from theory.derive import derive
 from theory.laws import find_laws, law_summary, laws_equivalent, prove_law
-from theory.leaf import LeafIdentity
-from theory.lie import lie_count
+from theory.laws.leaf import LeafIdentity
+from theory.laws.lie import lie_count
 
 NAMES = ["weightnorm-L2", "weightnorm-L3", "weightnorm-nonneg", "weightnorm-separate", "weightnorm-exp"]
 COUNTS = {"weightnorm-L2": 3, "weightnorm-L3": 3, "weightnorm-nonneg": 1, "weightnorm-separate": 2,

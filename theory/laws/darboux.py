@@ -23,8 +23,8 @@ and with :math:`F = 0` and rational :math:`c_k` they give the rational laws, e.g
   never add false ones): a nullspace over QQ at generic constant values selects the basis
   functions that take part, then a small nullspace over QQ(constants) gives the coefficients.
 
-Every candidate is returned unproved; :func:`theory.laws.find_laws` keeps it only when
-:func:`theory.laws.prove_law` proves it symbolically, so a spurious nullspace vector (too few
+Every candidate is returned unproved; :func:`theory.laws.search.find_laws` keeps it only when
+:func:`theory.laws.search.prove_law` proves it symbolically, so a spurious nullspace vector (too few
 points, a special point) is never reported.
 """
 from __future__ import annotations

@@ -17,7 +17,7 @@ How it is computed (exactly; never a floating-point rank):
 * a bracket *at a point* only needs finitely many derivatives of the fields there. Polynomial
   fields (python-flint engine) are stored as their Taylor **jets** at each integer sample point
   :math:`x_0`: the homogeneous parts, in :math:`\delta = x - x_0`, of their Taylor polynomials
-  (:mod:`theory._lie_jets`). The generators' jets are exact; a kept bracket is a *lazy* jet.
+  (:mod:`theory.laws._lie_jets`). The generators' jets are exact; a kept bracket is a *lazy* jet.
   The candidates of a layer only need values, :math:`[v_a, Y](x_0) = J_Y v_a - J_{v_a} Y`, and
   Jacobians come from matrix products, :math:`J_{[A,Y]} = D^2Y[a] - D^2A[y] + J_Y J_A - J_A J_Y`.
   The Hessian term is the Jacobian of a *directional jet*, :math:`D^2Y[a] = J_{\partial_a Y}`,
@@ -30,7 +30,7 @@ How it is computed (exactly; never a floating-point rank):
   :math:`J_Y G`, G the generator values: D x D x n products instead of D x D x D);
 * the default engine for polynomial fields runs the same recursion on values and Jacobians
   held by their **residues** modulo a few primes of about 24 bits, in float64 arrays, with every
-  sample point and prime in one batch (:mod:`theory._lie_modular`): matrix products are exact
+  sample point and prime in one batch (:mod:`theory.laws._lie_modular`): matrix products are exact
   BLAS products, a generator's derivatives are sparse contractions of its monomials, and each
   value and Jacobian carries a proven bound on its entries (row sums for matrices). A
   candidate's value is rebuilt exactly by the Chinese remainder theorem when its bound fits the
@@ -63,9 +63,9 @@ import numpy as np
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from .claims import LawCount
-from .errors import IbcheckError
-from .parameterization import Parameterization
+from ..claims import LawCount
+from ..errors import IbcheckError
+from ..parameterization import Parameterization
 
 try:  # python-flint is optional: a SymPy path does the same, slower
     import flint as _flint
@@ -643,7 +643,7 @@ def _grow_layers(D, vals, gens, candidates, bracket):
 
 
 def _grow_modular(gens_x, pts):
-    """:func:`_grow_jets` with values and Jacobians held by residues (:mod:`theory._lie_modular`):
+    """:func:`_grow_jets` with values and Jacobians held by residues (:mod:`theory.laws._lie_modular`):
     the same kept fields and exact values, reruns with more primes if a bound asks for them."""
     D = len(pts[0])
     terms = [_modular.monomials(g, D) for g in gens_x]
