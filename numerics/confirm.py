@@ -29,7 +29,8 @@ def _claim_label(claim, origin: str) -> str:
         what = "leaf identity" if getattr(claim, "scope", "law") == "leaf" else "law"
         return f"{what} {claim.expr}{tag}"
     if isinstance(claim, MirrorPotential):
-        return f"mirror potential{tag}"
+        leaf = getattr(claim, "leaf", "")
+        return f"mirror potential{' on the leaf through x0' if leaf else ''}{tag}"
     if isinstance(claim, LimitingRegularizer):
         return f"limit alpha->{claim.point}: {claim.leading}{tag}"
     return str(claim)
