@@ -110,7 +110,9 @@ def lie_count(p: Parameterization, *, points: int = 3, seed: int = 0, template: 
     generic_constants = _constant_values(constants, rng)
     outputs = [sp.sympify(e).xreplace(generic_constants) for e in outputs]
     metric = None if metric is None else metric.xreplace(generic_constants)
-    engine = _make_engine(params, outputs, metric, backend)
+    cleared = _cleared_fields(params, outputs, metric) if backend == "auto" and _flint is not None else None
+    engine = _FieldJetEngine(params, cleared) if cleared is not None else \
+        _make_engine(params, outputs, metric, backend)
     if isinstance(engine, _JetEngine):
         result = engine.grow(params, points, rng)
     else:
@@ -552,6 +554,37 @@ def _generators_in(ctx, zctx, params, outputs, metric):
     return gens, (zout if zmet is None else None)
 
 
+def _cleared_fields(params, outputs, metric):
+    r"""The generators :math:`V_i = M\nabla G_i` of *rational* (not polynomial, radical-free)
+    fields, each multiplied by the lcm :math:`d_i` of its components' denominators, as polynomial
+    SymPy expressions; ``None`` when the fields are polynomial already or not rational.
+
+    Why the count is unchanged: :math:`[fV, gW] = fg[V,W] + fV(g)W - gW(f)V`, so fields rescaled by
+    functions nonvanishing on a dense open set generate the same involutive distribution there,
+    whose generic rank is :math:`\dim\mathrm{Lie}(V)(x)` at generic :math:`x` (Nagano; analytic
+    fields); the polynomial engine's rank at any point never exceeds that generic rank (the rank
+    is maximal on a dense open set), and reaches it at generic points. So :math:`K` is the same,
+    and the exact jet engine replaces symbolic brackets of rational fields (issue 13: speed)."""
+    D = len(params)
+    M = sp.eye(D) if metric is None else sp.Matrix(metric)
+    J = sp.Matrix(list(outputs)).jacobian(sp.Matrix(list(params)))
+    fields, any_rational = [], False
+    for i in range(len(outputs)):
+        comps = [sp.cancel(sp.together(e)) for e in M * J[i, :].T]
+        if any(e.free_symbols - set(params) or not _radical_free(e) for e in comps):
+            return None
+        nums, dens = zip(*(sp.fraction(e) for e in comps))
+        if any(not (d.is_polynomial(*params) and n_.is_polynomial(*params)) for n_, d in zip(nums, dens)):
+            return None
+        den = sp.Integer(1)
+        for d in dens:
+            if d.free_symbols:
+                den = sp.lcm(den, d)
+        any_rational = any_rational or den.free_symbols != set()
+        fields.append(tuple(sp.expand(sp.cancel(e * den)) for e in comps))
+    return fields if any_rational else None
+
+
 class _JetEngine:
     """Polynomial fields with python-flint: lazy Taylor jets at the sample points (_lie_jets)."""
 
@@ -691,6 +724,20 @@ class _ModularEngine(_JetEngine):
 
     def _run(self, xs):
         return _grow_modular(self.gens_x, xs)
+
+
+class _FieldJetEngine(_ModularEngine):
+    """The modular jet engine on given polynomial fields (no outputs whose gradients they are)."""
+
+    def __init__(self, params, fields):
+        D = len(params)
+        names = tuple(f"x{i}" for i in range(D))
+        qctx = _flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+        zctx = _flint.fmpz_mpoly_ctx.get(names, "degrevlex")
+        self.gens_x = [_integral(zctx, [qctx.from_dict({m: _flint.fmpq(int(c.p), int(c.q))
+                                                        for m, c in sp.Poly(e, *params).as_dict().items()})
+                                        for e in f]) for f in fields]
+        self.outs_x = None
 
 
 class _RingEngine:
