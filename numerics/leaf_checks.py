@@ -104,8 +104,9 @@ def _reference(claim: EffectiveScale, a_value, X, y, dps):
                               dps=dps, dual_domain=dom)
 
 
-def leaf_verdicts(d, problem, runs, *, backend: str = "fast", say=lambda m: None) -> list:
-    """Verdicts for the family claims registered for ``d``'s model (none for most models)."""
+def leaf_verdicts(d, problem, runs, *, backend: str = "fast", say=lambda m: None, rewrite=None) -> list:
+    """Verdicts for the family claims registered for ``d``'s model (none for most models).
+    ``rewrite``: the claim as the flow's coordinates need it (proved as stated, checked rewritten)."""
     from .confirm import failed_verdict
 
     p = d.parameterization
@@ -115,6 +116,7 @@ def leaf_verdicts(d, problem, runs, *, backend: str = "fast", say=lambda m: None
         say(f"{p.name}: {c.name}")
         try:
             pr = prove(p, c)
+            c = rewrite(c) if rewrite is not None else c
             if isinstance(c, TimeChangedMirror):
                 out.append(check_time_changed_mirror(runs, c, symbolic=pr.status))
             elif isinstance(c, EffectiveScale):
