@@ -100,8 +100,18 @@ def _reference(claim: EffectiveScale, a_value, X, y, dps):
             bound = 1 / (L * (L - 2) * a ** (L - 2))
             q = sp.Rational(int(bound * 10**25 * (1 - mpmath.mpf(10) ** -20)), 10**25)
         dom = (-q, q)
-    return bregman_projection(dual_grad=lambda m: g(m, a), dual_hess=lambda m: dg(m, a), X=X, y=y,
-                              dps=dps, dual_domain=dom)
+    # near the edge of the dual domain (L > 2, tiny a: |mu| ~ 1/(L(L-2)a^(L-2))) the factors
+    # 1 -+ kappa*mu cancel: Newton then stalls above its tolerance; the same problem with more
+    # digits (the tolerance stays 10^-dps of the data) is the honest retry
+    from .references import BregmanFailure
+    for more in (0, 30, 60):
+        try:
+            return bregman_projection(dual_grad=lambda m: g(m, a), dual_hess=lambda m: dg(m, a), X=X, y=y,
+                                      dps=dps + more, dual_domain=dom,
+                                      tol=sp.Rational(1, 10**dps))
+        except BregmanFailure as e:
+            last = e
+    raise last
 
 
 def leaf_verdicts(d, problem, runs, *, backend: str = "fast", say=lambda m: None, rewrite=None) -> list:
