@@ -120,3 +120,17 @@ def test_exponential_wn_is_plain_flow_at_rate_norm_squared_exactly_when_eta_s_is
     at_unit = {s2: sp.sqrt(1 - s1**2)}                   # equal rates on ||s|| = 1
     assert check_identity([sp.simplify(e) for e in (K - plain).xreplace(off).xreplace(at_unit)],
                           "on ||s|| = 1", constraints=[s1**2 < 1]).proved
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["check", "weightnorm-L2", "--set", "eta_s=0"], "eta_s is declared positive"),      # rho = 0
+    (["check", "weightnorm-L3", "--set", "eta_r=-1"], "eta_r is declared positive"),     # rho < 0
+    (["check", "weightnorm-L2", "--set", "alpha=0"], "alpha is declared positive"),
+    (["check", "weightnorm-separate", "--set", "alpha=-1/10"], "alpha is declared positive"),
+    (["check", "deepproduct-nonneg-L3", "--set", "alpha=0"], "alpha is declared positive"),
+])
+def test_cli_bad_scales_exit_2_with_one_line(argv, message, capsys):
+    from numerics.cli import main
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
