@@ -95,3 +95,11 @@ def test_symmetry_needs_the_field_tangent_not_only_equal_starts():
 def test_bad_depth():
     with pytest.raises(InvalidParameterization):
         deepproduct.product(2, 3)
+
+
+def test_latex_says_leaf_only_for_a_leaf_potential():
+    from theory import latex_claim
+    d = derive(CATALOG["deepproduct-nonneg-L3"].parameterization())
+    assert "on the leaf through" in latex_claim(d.mirror[0], d.parameterization)
+    q = derive(CATALOG["diagonal-depth3"].parameterization())  # general flow: no leaf label
+    assert q.mirror[0].leaf == "" and "leaf" not in latex_claim(q.mirror[0], q.parameterization)
