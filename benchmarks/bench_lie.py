@@ -1,4 +1,4 @@
-"""Time theory.lie.lie_count on deep linear nets (widths 1..5, depth 2..4).
+"""Time theory.laws.lie.lie_count on deep linear nets (widths 1..5, depth 2..4).
 
 Usage: python3 benchmarks/bench_lie.py [--backend auto|modular|flint|sympy] [--points N]
        [--quick | --worst] [--compare flint]
@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from theory.catalog.linear import known_law_count, linear_net  # noqa: E402
-from theory.lie import lie_count  # noqa: E402
+from theory.laws.lie import lie_count  # noqa: E402
 
 GRID = ([(d,) * (L + 1) for L in (2, 3, 4) for d in (2, 3, 4, 5)]
         + [(2, 3, 2, 2), (1, 5, 1), (3, 5, 2), (2, 4, 3, 5), (5, 2, 4, 1), (4, 3, 5, 2, 3),

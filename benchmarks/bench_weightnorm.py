@@ -2,7 +2,8 @@
 
 Each model runs in a fresh process with the derivation cache off (``IBCHECK_CACHE=off``), so
 neither the on-disk cache nor SymPy's in-process caches carry over from another model. Prints
-one line per model: total seconds and the split (law count, laws, mirror). A script, not a test.
+one line per model: total wall seconds, CPU seconds of the process (steadier on a shared machine)
+and the wall split (law count, laws, mirror). A script, not a test.
 
     python benchmarks/bench_weightnorm.py [--n 1 2 3] [--only weightnorm-L3]
 """
@@ -28,9 +29,10 @@ import json, time
 from theory.catalog import weightnorm as W
 from theory.derive import derive
 p = {build}
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 d = derive(p, use_cache=False)
-print(json.dumps({{"seconds": time.perf_counter() - t, "timings": d.timings, "notes": list(d.notes)}}))
+print(json.dumps({{"seconds": time.perf_counter() - t, "cpu": time.process_time() - c, "timings": d.timings,
+                  "notes": list(d.notes)}}))
 """
 
 
@@ -41,7 +43,7 @@ def main() -> int:
     args = ap.parse_args()
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "IBCHECK_CACHE": "off", "PYTHONPATH": root, "OPENBLAS_NUM_THREADS": "1"}
-    print(f"{'model':24s} {'n':>2s} {'total':>7s} {'count':>7s} {'laws':>7s} {'mirror':>7s}  notes")
+    print(f"{'model':24s} {'n':>2s} {'total':>7s} {'cpu':>7s} {'count':>7s} {'laws':>7s} {'mirror':>7s}  notes")
     worst = 0.0
     for name, build in CASES.items():
         if args.only and name not in args.only:
@@ -55,7 +57,7 @@ def main() -> int:
             r = json.loads(out.stdout.strip().splitlines()[-1])
             t = r["timings"]
             worst = max(worst, r["seconds"])
-            print(f"{name:24s} {n:2d} {r['seconds']:7.2f} {t.get('law count', 0):7.2f} "
+            print(f"{name:24s} {n:2d} {r['seconds']:7.2f} {r['cpu']:7.2f} {t.get('law count', 0):7.2f} "
                   f"{t.get('laws', 0):7.2f} {t.get('mirror', 0):7.2f}  {'; '.join(r['notes'])[:70]}", flush=True)
     print(f"slowest: {worst:.2f} s")
     return 0

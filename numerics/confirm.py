@@ -29,7 +29,8 @@ def _claim_label(claim, origin: str) -> str:
         what = "leaf identity" if getattr(claim, "scope", "law") == "leaf" else "law"
         return f"{what} {claim.expr}{tag}"
     if isinstance(claim, MirrorPotential):
-        return f"mirror potential{tag}"
+        leaf = getattr(claim, "leaf", "")
+        return f"mirror potential{' on the leaf through x0' if leaf else ''}{tag}"
     if isinstance(claim, LimitingRegularizer):
         return f"limit alpha->{claim.point}: {claim.leading}{tag}"
     return str(claim)
@@ -69,6 +70,7 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
         say(f"{p.name}: confirming the bracket witness")
         verdicts.append(check_no_mirror(p.name, d.mirror, dps=problem.dps))
     swept = {}  # one alpha-sweep per (scale, point, reference), shared by equal claims
+    law_rows = []  # (claim, label, status) of each "law" row, for a rerun in log coordinates
     for claim, proof, origin in claims:
         label = _claim_label(claim, origin)
         status = proof.status if proof is not None else "n/a"
@@ -76,6 +78,7 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
         try:
             if isinstance(claim, ConservedQuantity):
                 verdicts.append(check_law(runs, claim, symbolic=status, label=label))
+                law_rows.append((claim, label, status))
             elif isinstance(claim, MirrorPotential):
                 given, claim = claim, filled(claim)
                 v = check_potential_values(runs, given, symbolic=status)
@@ -103,6 +106,8 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
             verdicts.append(failed_verdict(p.name, label, type(claim).__name__, problem.dps, e, status))
     from .leaf_checks import leaf_verdicts  # claims on the leaf through x0 (issue 13)
     verdicts += leaf_verdicts(d, problem, runs, backend=backend, say=say)
+    from .log_variables import redo_inconclusive  # tiny parameters: the same flow in log x
+    verdicts = redo_inconclusive(d, problem, verdicts, law_rows, backend=backend, say=say)
     if d.law_count is not None:
         verdicts.append(law_count_verdict(d, problem.dps))
     return [flag_inconsistency(v) for v in verdicts]

@@ -7,7 +7,7 @@ from theory.catalog import CATALOG, FLOWS
 from theory.catalog.linear import linear_net
 from theory.laws import (LAW_IDENTITY, characteristic_law, find_laws, law_summary, laws_equivalent,
                          prove_law)
-from theory.lie import lie_count
+from theory.laws.lie import lie_count
 
 u, v = sp.symbols("u v", real=True)
 up, vp = sp.symbols("u v", positive=True)
@@ -207,7 +207,7 @@ def test_log_and_rational_laws_are_found_and_proved(L):
 
 
 def test_denominators_are_cleared_before_the_ansatz():
-    from theory.laws import _ansatz
+    from theory.laws.search import _ansatz
     p, r, a, b, er, es, S = _normalized(2, 2)
     laws = _ansatz(p.params, p.outputs, p.metric_matrix(), [x * y for x in a + b for y in a + b])
     assert any(sp.expand(h - S) == 0 for h in laws)

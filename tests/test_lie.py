@@ -7,7 +7,7 @@ import sympy as sp
 from theory import Coordinate, IbcheckError, Parameterization, separable
 from theory.catalog import CATALOG
 from theory.catalog.linear import known_law_count, linear_net, linear_net_literature
-from theory.lie import _PRIME, _select, bracket, flint_available, lie_count
+from theory.laws.lie import _PRIME, _select, bracket, flint_available, lie_count
 from theory.zero import sample_point
 
 u, v = sp.symbols("u v", real=True)
@@ -227,8 +227,8 @@ def _jet_parts(jet, D, upto):
 
 @pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
 def test_lazy_jet_parts_are_the_taylor_parts_of_the_bracket():
-    from theory._lie_jets import generator_jets, jet_bracket
-    from theory.lie import _flint_generators
+    from theory.laws._lie_jets import generator_jets, jet_bracket
+    from theory.laws.lie import _flint_generators
     p = linear_net((2, 2, 2, 1))
     xs, D = p.params, len(p.params)
     x0 = [random.Random(5).randint(-7, 7) for _ in xs]
@@ -260,7 +260,7 @@ def test_dense_reads_every_entry(density):
     # both the sparse (one-variable map) and the dense (offset fill) readers, including an entry
     # equal to -offset, which makes the fill lose a term: the term count must catch it
     import flint
-    from theory._lie_jets import _OFFSET, _context, _dense, _mono
+    from theory.laws._lie_jets import _OFFSET, _context, _dense, _mono
     D = 6
     rng = random.Random(2)
     J = [[rng.randint(-50, 50) if rng.random() < density else 0 for _ in range(D)]
@@ -291,7 +291,7 @@ def test_select_certifies_a_hidden_pivot_against_a_basis():
 
 
 def test_polynomial_fallback_without_flint(monkeypatch):
-    import theory.lie as lie
+    import theory.laws.lie as lie
     monkeypatch.setattr(lie, "_flint", None)
     assert not lie.flint_available()
     for w in [(2, 2, 2), (2, 3, 2, 2), (1, 5, 1)]:
@@ -303,8 +303,8 @@ def test_polynomial_fallback_without_flint(monkeypatch):
 # --- directional jets: d_c Y without Y's high parts ------------------------------------------
 def _fresh_bracket_jets(widths, seed):
     """(D, generator jets, [g0, g1], [g0, [g0, g1]]) at a random integer point (new caches)."""
-    from theory._lie_jets import generator_jets, jet_bracket
-    from theory.lie import _flint_generators
+    from theory.laws._lie_jets import generator_jets, jet_bracket
+    from theory.laws.lie import _flint_generators
     p = linear_net(widths)
     xs = p.params
     rng = random.Random(seed)
@@ -318,7 +318,7 @@ def _fresh_bracket_jets(widths, seed):
 @pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
 @pytest.mark.parametrize("widths,seed", [((2, 2, 2, 1), 5), ((2, 2, 1, 2), 8), ((1, 2, 2, 2), 3)])
 def test_directional_jet_is_the_contraction_of_the_full_part(widths, seed):
-    from theory._lie_jets import _DirJet, _contract
+    from theory.laws._lie_jets import _DirJet, _contract
     D, _, _, outer = _fresh_bracket_jets(widths, seed)
     rng = random.Random(seed + 1)
     c1 = [rng.randint(-9, 9) for _ in range(D)]
@@ -371,8 +371,8 @@ def _matrix_of(P1, D):
 @pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
 def test_directional_jet_matches_sympy_derivatives():
     # independent check: d_c [g0, [g0, g1]] at x0 and its Jacobian from SymPy's exact field
-    from theory._lie_jets import generator_jets, jet_bracket
-    from theory.lie import _flint_generators
+    from theory.laws._lie_jets import generator_jets, jet_bracket
+    from theory.laws.lie import _flint_generators
     p = linear_net((2, 2, 2, 1))
     xs, D = p.params, len(p.params)
     rng = random.Random(11)
@@ -403,3 +403,21 @@ def test_narrow_end_nets_match_known_count(widths, depth):
     c = lie_count(linear_net(widths))
     assert (c.laws, c.bracket_depth) == (known_law_count(widths), depth)
     assert c.lie_dims == (c.lie_dimension,) * 3
+
+
+@pytest.mark.parametrize("build", ["separate", "signed"])
+def test_rational_fields_cleared_of_denominators_count_like_the_generic_engine(build):
+    """Rational fields times their denominators (the modular jet engine) give the count of the
+    symbolic engine on the fields as they are (issue 13: weightnorm-separate at n = 3 < 10 s)."""
+    from theory.catalog import weightnorm as W
+    import theory.laws.lie as lie
+
+    p = getattr(W, build)(2, 2)
+    params, outputs, metric, constants, _ = lie._target(p, None)
+    vals = lie._constant_values(constants, random.Random(0))
+    assert lie._cleared_fields(params, [o.xreplace(vals) for o in outputs],
+                               metric.xreplace(vals)) is not None  # the new path is taken
+    fast, slow = lie_count(p), lie_count(p, backend="generic")
+    assert (fast.laws, fast.lie_dimension) == (slow.laws, slow.lie_dimension)
+    # control: the count is not insensitive to the fields themselves (other rates, other model)
+    assert lie_count(W.signed(2, 2)).laws != lie_count(W.separate(2, 2)).laws

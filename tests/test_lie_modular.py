@@ -1,4 +1,4 @@
-"""The multi-modular law-count engine (theory._lie_modular) against the exact fmpz jets."""
+"""The multi-modular law-count engine (theory.laws._lie_modular) against the exact fmpz jets."""
 import math
 import random
 
@@ -8,15 +8,15 @@ import sympy as sp
 
 from theory import Coordinate, separable
 from theory.catalog.linear import known_law_count, linear_net
-from theory.lie import _flint_generators, flint_available, lie_count
+from theory.laws.lie import _flint_generators, flint_available, lie_count
 
 pytestmark = pytest.mark.skipif(not flint_available(), reason="python-flint not installed")
 
 
 def _both(widths, seed, primes=5):
     """(D, flint generator jets, modular Point) at one random integer point of a linear net."""
-    from theory import _lie_modular as M
-    from theory._lie_jets import generator_jets
+    from theory.laws import _lie_modular as M
+    from theory.laws._lie_jets import generator_jets
     p = linear_net(widths)
     rng = random.Random(seed)
     x0 = [rng.randint(-29, 29) for _ in p.params]
@@ -36,8 +36,8 @@ def _ints(pt, field):
 
 @pytest.mark.parametrize("widths,seed", [((2, 2, 2, 1), 1), ((1, 3, 3, 2), 2), ((2, 3, 2, 2), 3)])
 def test_bracket_values_and_jacobians_equal_the_exact_jets(widths, seed):
-    from theory import _lie_modular as M
-    from theory._lie_jets import jet_bracket
+    from theory.laws import _lie_modular as M
+    from theory.laws._lie_jets import jet_bracket
     D, jets, pt = _both(widths, seed)
     g = pt.gens
     exact = [(jets[0], g[0]), (jets[1], g[1])]
@@ -93,8 +93,8 @@ def test_modular_engine_on_templates(out, params, rates, laws):
 
 
 def test_too_few_primes_reruns_with_more(monkeypatch):
-    import theory.lie as lie
-    from theory import _lie_modular as M
+    import theory.laws.lie as lie
+    from theory.laws import _lie_modular as M
     calls = []
     real = M.primes_for
     monkeypatch.setattr(M, "primes_for", lambda D, n: calls.append(n) or real(D, n))
@@ -105,7 +105,7 @@ def test_too_few_primes_reruns_with_more(monkeypatch):
 
 
 def test_crt_needs_the_bound():
-    from theory import _lie_modular as M
+    from theory.laws import _lie_modular as M
     primes = M.primes_for(10, 5)
     pt = M.Point([], [[1] * 10], primes)
     x = [2**100 + 12345, -(3**60), 7, 0]
@@ -120,7 +120,7 @@ def test_crt_needs_the_bound():
 
 @pytest.mark.parametrize("D", [2, 65, 100, 400])
 def test_residue_products_stay_exact(D):
-    from theory import _lie_modular as M
+    from theory.laws import _lie_modular as M
     primes = M.primes_for(D, 2)
     pt = M.Point([], [[0] * D], primes)
     rng = np.random.default_rng(D)

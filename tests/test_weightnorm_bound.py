@@ -64,7 +64,7 @@ def test_effective_scale_at_large_rho_converges_at_30_digits(rho):
     from numerics.cli import _default_values, _resolve, default_problem
     from numerics.flows import gradient_flow
     from numerics.leaf_checks import check_effective_scale
-    from theory.leaf_potential import claims_for
+    from theory.laws.leaf_potential import claims_for
 
     p, _, vals = _resolve("weightnorm-L2")
     vals = _default_values(p, {**vals, "alpha": "1/10", "eta_s": str(4 * rho)})   # rho = eta_s/(eta_r ||s0||^2)

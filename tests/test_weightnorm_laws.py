@@ -7,8 +7,8 @@ from theory.catalog import CATALOG
 from theory.catalog import weightnorm as W
 from theory.derive import derive
 from theory.laws import find_laws, law_summary, laws_equivalent, prove_law
-from theory.leaf import LeafIdentity
-from theory.lie import lie_count
+from theory.laws.leaf import LeafIdentity
+from theory.laws.lie import lie_count
 
 NAMES = ["weightnorm-L2", "weightnorm-L3", "weightnorm-nonneg", "weightnorm-separate", "weightnorm-exp"]
 COUNTS = {"weightnorm-L2": 3, "weightnorm-L3": 3, "weightnorm-nonneg": 1, "weightnorm-separate": 2,
@@ -120,3 +120,17 @@ def test_exponential_wn_is_plain_flow_at_rate_norm_squared_exactly_when_eta_s_is
     at_unit = {s2: sp.sqrt(1 - s1**2)}                   # equal rates on ||s|| = 1
     assert check_identity([sp.simplify(e) for e in (K - plain).xreplace(off).xreplace(at_unit)],
                           "on ||s|| = 1", constraints=[s1**2 < 1]).proved
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["check", "weightnorm-L2", "--set", "eta_s=0"], "eta_s is declared positive"),      # rho = 0
+    (["check", "weightnorm-L3", "--set", "eta_r=-1"], "eta_r is declared positive"),     # rho < 0
+    (["check", "weightnorm-L2", "--set", "alpha=0"], "alpha is declared positive"),
+    (["check", "weightnorm-separate", "--set", "alpha=-1/10"], "alpha is declared positive"),
+    (["check", "deepproduct-nonneg-L3", "--set", "alpha=0"], "alpha is declared positive"),
+])
+def test_cli_bad_scales_exit_2_with_one_line(argv, message, capsys):
+    from numerics.cli import main
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

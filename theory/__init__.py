@@ -10,6 +10,6 @@ from .verify import verify
 from .latex import latex_claim, latex_document, latex_proof, latex_snippets
 from .spec import SpecError, dump_spec, load_spec
 from .laws import find_laws, prove_law
-from .lie import lie_count
+from .laws import lie_count
 from .limits import derive_limits, prove_limit
 from .mirror import brackets_vanish, derive_potential, leaf_potential, prove_potential

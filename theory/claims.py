@@ -87,6 +87,9 @@ class MirrorPotential:
     origin: Origin = "user"
     coordinate: bool = False
     method: str = ""
+    #: empty: for the model's start as given, from the general flow of the fields; otherwise the
+    #: leaf through x0 it was derived on (e.g. "v = u, s = u"): it holds from x0, not from every start
+    leaf: str = ""
 
     @property
     def has_primal(self) -> bool:

@@ -29,7 +29,7 @@ def scale_constant(p: Parameterization):
 def derive(p: Parameterization, *, limits: bool = True, use_cache: bool = True) -> Derivation:
     """Derive laws, mirror potential and limiting regularizers of ``p`` (see module doc)."""
     from .laws import find_laws, law_summary, prove_law
-    from .lie import lie_count
+    from .laws import lie_count
     from .limits import derive_limits
     from .mirror import derive_potential
 
@@ -56,13 +56,13 @@ def derive(p: Parameterization, *, limits: bool = True, use_cache: bool = True) 
     laws = tuple((h, prove_law(p, h.expr, coordinate=h.coordinate)) for h in found)
     timings["laws"] = time.perf_counter() - t0
     notes.append(law_summary(found, count))
-    from .leaf import leaf_identities  # the laws' forms on the leaf through x0 (issue 13)
+    from .laws.leaf import leaf_identities  # the laws' forms on the leaf through x0 (issue 13)
     laws += leaf_identities(p, laws)
 
     t0 = time.perf_counter()
     mirror, lims = None, ()
     try:
-        from .leaf import quick_no_mirror  # one exact-point bracket first (issue 13: speed)
+        from .laws.leaf import quick_no_mirror  # one exact-point bracket first (issue 13: speed)
         mirror = quick_no_mirror(p) or derive_potential(p)
     except NoMirrorPotential as e:
         mirror = NoMirror(str(e), pair=e.pair, bracket=e.bracket, point=e.point)

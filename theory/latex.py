@@ -547,6 +547,8 @@ def latex_claim(claim, p=None) -> str:
         lines = _potential_lines(claim, view, p)
         if not lines:
             raise IbcheckError("mirror potential claim has neither a gradient, a potential nor a dual")
+        if getattr(claim, "leaf", ""):  # derived on the leaf through x0: say so where it is read
+            lines = lines + [r"\text{on the leaf through } x_0 \text{ only, not for every start}"]
         return _lines(lines)
     if isinstance(claim, LimitingRegularizer):
         return _limit_tex(claim, view)

@@ -173,10 +173,22 @@ def _scalar_flow(rate_fn, x, y, mu):
         raise LeafNotSolvable(f"the flow of dx/dmu = {rate_fn} cannot be integrated in closed form")
     sols = sp.solve(sp.Eq(prim - prim.xreplace({xi: y}), mu), xi)
     for s in sols:
-        if sp.simplify(s.xreplace({mu: 0}) - y) == 0:
+        # selecting the branch through y; the flow identity is proved later (_flow_proof)
+        if sp.simplify(s.xreplace({mu: 0}) - y) == 0 or _vanishes_at_points(s.xreplace({mu: 0}) - y):
             return s
     raise LeafNotSolvable(f"the flow of dx/dmu = {rate_fn} from {y} has no closed-form solution "
                           f"through the initial point (candidates {sols})")
+
+
+def _vanishes_at_points(e, points: int = 3) -> bool:
+    """``e`` is 0 to 40 digits at random admissible values of its symbols (a branch selection
+    only: the identity it leads to is proved on its own)."""
+    rng = random.Random(11)
+    for _ in range(points):
+        val = evaluate(e, sample_point(e.free_symbols, rng))
+        if val is None or not val.is_real or abs(val) > sp.Float("1e-40"):
+            return False
+    return True
 
 
 def flow(field, params, start, mu=MU) -> tuple:
@@ -225,6 +237,9 @@ class LeafFlow:
     mus: tuple
     psi_generic: tuple
     starts: tuple
+    #: a :class:`theory.laws.leaf_reduce.LeafReduction` when the flow was solved only on the leaf
+    #: through :math:`x_0` (then ``psi_generic`` is already at :math:`x_0` and ``starts`` is empty)
+    leaf: object = None
 
     @property
     def psi(self) -> tuple:
@@ -261,9 +276,52 @@ def leaf_flow(p: Parameterization) -> LeafFlow:
     point = ys
     for i in reversed(range(n)):
         V = M * J[i, :].T
-        gen = flow(list(V), params, params, mus[i])
+        try:
+            gen = flow(list(V), params, params, mus[i])
+        except LeafNotSolvable as general:
+            if n != 1:
+                raise
+            return _flow_on_leaf(p, params, outs, init, M, list(V), general)
         point = tuple(sp.sympify(c).xreplace(dict(zip(params, point))) for c in gen)
     return LeafFlow(params, tuple(outs), tuple(init), M, mus, point, ys)
+
+
+def _flow_on_leaf(p, params, outs, init, M, V, general: LeafNotSolvable) -> LeafFlow:
+    r"""The flow of the one field ``V`` from :math:`x_0` only, on the leaf through :math:`x_0`
+    (:mod:`theory.laws.leaf_reduce`): symmetries of :math:`x_0` first, then also the model's laws
+    solved for dependent parameters, until the reduced field has a closed-form flow."""
+    from .laws.leaf_reduce import leaf_field, reduce_on_leaf
+
+    cons = domain_constraints(p)
+    last = general
+    for with_laws in (False, True):
+        laws = _template_laws(p, params) if with_laws else ()
+        if with_laws and not laws:
+            break
+        try:
+            red = reduce_on_leaf(params, V, init, laws, cons)
+            free_init = [init[params.index(x)] for x in red.free]
+            sol = flow(list(leaf_field(red, params, V)), red.free, free_init, MU)
+        except LeafNotSolvable as e:
+            last = e
+            continue
+        on = dict(zip(red.free, sol))
+        psi = tuple(_tidy(sp.sympify(x).xreplace(red.mapping).xreplace(on), (MU,)) for x in params)
+        return LeafFlow(params, tuple(outs), tuple(init), M, (MU,), psi, (), red)
+    raise LeafNotSolvable(f"{general}; on the leaf through x0: {last}")
+
+
+def _template_laws(p, params) -> tuple:
+    """The rational laws of ``p`` in the template's parameters (found and proved by the law
+    search). Log laws are left out: solving them needs Lambert W and the flow along them is
+    rarely elementary, and SymPy spends minutes on both (weightnorm-L2 at n = 1: 24 s -> 1 s)."""
+    from .laws import find_laws
+
+    found = find_laws(p)
+    found = [f[0] if isinstance(f, tuple) else f for f in found]
+    return tuple(law.expr for law in found if law.expr.free_symbols & set(params)
+                 and law.expr.free_symbols <= set(params) | set(p.constants)
+                 and law.expr.is_rational_function(*params))
 
 
 def _tidy(e, mus=()):
@@ -285,6 +343,10 @@ def _flow_proof(lf: LeafFlow, constraints=()) -> Proof:
         comps += [_exp_to_T(sp.diff(pc, lf.mus[i]) - V[k].xreplace(sub), lf.mus)
                   for k, pc in enumerate(lf.psi_generic)]
     zero = {m: 0 for m in lf.mus}
+    if lf.leaf is not None:  # solved from x0 only: psi(x0; 0) = x0 (uniqueness makes it the flow)
+        comps += [pc.xreplace(zero) - x0 for pc, x0 in zip(lf.psi_generic, lf.init)]
+        return check_identity(comps, r"\partial_\mu \psi = M\nabla G(\psi),\ \psi(x_0;0) = x_0"
+                                     r"\ \text{on the leaf through } x_0", constraints=constraints)
     comps += [pc.xreplace(zero) - y for pc, y in zip(lf.psi_generic, lf.starts)]
     return check_identity(comps, r"\partial_{\mu_i} \psi = M\nabla G_i(\psi),\ \psi(y;0) = y",
                           constraints=constraints)
@@ -372,7 +434,10 @@ def _invert_scalar(gq, w0, constraints=(), w=W, mu=MU):
 def _integrate0(f, var, lower):
     """:math:`\\int_{lower}^{var} f`, or ``None`` when SymPy leaves an unevaluated integral."""
     t = sp.Dummy("t", **{k: v for k, v in var.assumptions0.items() if k in ("positive", "real")})
-    F = sp.integrate(f.xreplace({var: t}), t)
+    try:
+        F = sp.integrate(f.xreplace({var: t}), t)
+    except (AttributeError, NotImplementedError, ValueError, TypeError):  # SymPy's own failures
+        return None
     if F.has(sp.Integral):
         return None
     return sp.simplify(F.xreplace({t: var}) - F.xreplace({t: lower}))
@@ -432,9 +497,18 @@ def derive_potential(p: Parameterization) -> tuple:
                               dual_variables=lf.mus, dual_gradient=gq, origin="derived",
                               coordinate=False, method="Li et al. composed flows")
     pot = _drop_unusable_fields(pot)
+    if lf.leaf is not None:
+        pot = replace(pot, leaf=lf.leaf.describe(),
+                      method=pot.method + "; flow solved on the leaf through x0: " + "; ".join(lf.leaf.reasons))
     if pot.gradient is None and pot.dual_gradient is None:
         raise LeafNotSolvable(f"{p.name}: the construction gave no finite real expression for the potential")
-    return pot, prove_potential(p, pot)
+    proof = prove_potential(p, pot)
+    if lf.leaf is not None and proof.refuted:
+        # a flow solved on the leaf is a candidate until its own identities hold (e.g. a closed
+        # form valid on one branch only): refuted means not derived, never a refuted derivation
+        raise LeafNotSolvable(f"{p.name}: the flow solved {lf.leaf.describe()} is refuted by its own "
+                              f"identity at {proof.witness}")
+    return pot, proof
 
 
 def _drop_unusable_fields(pot: MirrorPotential) -> MirrorPotential:
@@ -657,7 +731,8 @@ def prove_potential(p: Parameterization, claim: MirrorPotential) -> Proof:
         proofs.append(check_identity(at0, r"\nabla R(w_0) = 0", constraints=cons))
         proofs.append(_primal_identity(grad, ws, gq, lf, check_identity, sub))
     what = "dual and primal" if claim.has_dual and claim.has_primal else "dual" if claim.has_dual else "primal"
-    return _in_user_terms(_combine(proofs, f"mirror potential ({what}) of {p.name}"))
+    where = "" if lf.leaf is None else " " + lf.leaf.describe()
+    return _in_user_terms(_combine(proofs, f"mirror potential ({what}) of {p.name}{where}"))
 
 
 def _to_T(e, mus):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import diagonal, linear, noncommuting, weightdecay, weightnorm, widenets
+from . import deepproduct, diagonal, linear, noncommuting, weightdecay, weightnorm, widenets
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,15 @@ def _entries():
         E("weightnorm-exp", lambda n=2: weightnorm.exponential(n), lambda: weightnorm.exponential_literature(2),
           "w = exp(c) s/||s|| (exponential weight normalization)", {"n": 2},
           mirror=False, values={"alpha": "1/2", "eta_r": "1", "eta_s": "1"}),
+        # deep products with identical factors (Chou, Maly, Rauhut): a potential on the leaf only
+        E("deepproduct-nonneg-L3", lambda n=3: deepproduct.product(3, n, signed=False),
+          lambda: deepproduct.literature(3, signed=False),
+          "x = u1 u2 u3, all factors at alpha (mirror potential on the leaf)", {"n": 3},
+          values={"alpha": "1/2"}),
+        E("deepproduct-nonneg-L4", lambda n=3: deepproduct.product(4, n, signed=False),
+          lambda: deepproduct.literature(4, signed=False),
+          "x = u1 u2 u3 u4, all factors at alpha (mirror potential on the leaf)", {"n": 3},
+          values={"alpha": "1/2"}),
     ] + weightdecay.entries(E)
 
 

@@ -71,10 +71,10 @@ def known_law_count(widths) -> int:
       :math:`U_{k+1}^\top U_{k+1} - U_k U_k^\top` has rank at most :math:`d_{k-1} + d_{k+1}`,
       and symmetric :math:`d_k\times d_k` matrices of rank :math:`\le d_k - e_k` form a set of
       codimension :math:`e_k(e_k+1)/2`. For :math:`e_k = 0` this is Marcotte et al. 2023's
-      :math:`\sum_k d_k(d_k+1)/2`. [D: equal to the exact Lie count (theory.lie) for all 64
+      :math:`\sum_k d_k(d_k+1)/2`. [D: equal to the exact Lie count (theory.laws.lie) for all 64
       two-layer nets with widths 1..4 and the deep nets in tests/test_lie.py.] Not valid when an
       interior width-1 layer cuts off a single-output sub-chain (e.g. [1, 2, 2, 1, 2] has 8
-      laws, not 7): use ``theory.lie.lie_count`` there.
+      laws, not 7): use ``theory.laws.lie.lie_count`` there.
     """
     w = tuple(int(d) for d in widths)
     if w[0] == 1 and w[-1] == 1:

@@ -14,7 +14,7 @@ Gradient flow on polar coordinates :math:`(r, s)`, :math:`w = r\,s/\|s\|`, learn
 The ratio of the paper, :math:`\rho = \eta_s/(\eta_r\|s(0)\|^2)`, is a *leaf* quantity: the laws
 the checker derives carry :math:`\|s\|^2` of the current state (a law for every start), and the
 paper's form with :math:`\|s(0)\|^2` is the same law on the leaf through the start
-(:mod:`theory.leaf`). The paper body was not available; its formulas here are re-derived (see
+(:mod:`theory.laws.leaf`). The paper body was not available; its formulas here are re-derived (see
 ``docs/weightnorm.md``), and each is proved by the checker.
 """
 from __future__ import annotations
@@ -170,13 +170,13 @@ def exponential_literature(n: int = 2) -> tuple:
     return (ConservedQuantity(sum(x**2 for x in s)),)
 
 
-# ---- claims on the leaf (theory.leaf_potential): time-changed mirror, effective scale -------------
+# ---- claims on the leaf (theory.laws.leaf_potential): time-changed mirror, effective scale -------------
 def signed_leaf_claims(p: Parameterization) -> tuple:
     r"""For :func:`signed` models: the time-changed mirror identity and the effective scale
     :math:`\alpha_{\mathrm{eff}}(x) = \alpha\,(r/r_0)\,e^{-\eta_s(r^2 - r_0^2)/(2\eta_r\|s\|^2)}`
     (the same form for every L; with :math:`\|s\| = \|s(0)\|` on the leaf this is the paper's
     :math:`\rho`), against the plain network's potential at that scale."""
-    from ..leaf_potential import EffectiveScale, TimeChangedMirror
+    from ..laws.leaf_potential import EffectiveScale, TimeChangedMirror
 
     L = int(p.name.split("-L")[1])
     n = p.n_outputs
@@ -206,7 +206,7 @@ def signed_leaf_claims(p: Parameterization) -> tuple:
 
 
 def _register():
-    from ..leaf_potential import register
+    from ..laws.leaf_potential import register
     for L in (2, 3, 4):
         register(f"weightnorm-L{L}", signed_leaf_claims)
 

@@ -26,7 +26,7 @@ def has_regularization(p: Parameterization) -> bool:
 def derive_regularized(p: Parameterization, *, limits: bool = True, use_cache: bool = True) -> RegularizedDerivation:
     """Derive everything about a regularized model (see module doc)."""
     from ..laws import find_laws, law_summary
-    from ..lie import lie_count
+    from ..laws import lie_count
     from .admissibility import admissibility
     from .decaying_laws import derive_decaying_laws
     from .effects import derive_effects
@@ -92,7 +92,7 @@ def prove_regularized_law(p: Parameterization, claim) -> Proof:
     r"""A law of the flow as stated, regularizer included: :math:`h` is conserved by
     :math:`\dot x = -M(J_G^\top\nabla L + \lambda(t)\nabla h_{\rm reg})` for every loss (and every
     schedule) iff :math:`J_G M\nabla h = 0` and :math:`\nabla h_{\rm reg}^\top M\nabla h = 0`."""
-    from ..laws import LAW_IDENTITY, _system
+    from ..laws.search import LAW_IDENTITY, _system
     from ..zero import check_identity
 
     params, outputs, M, _ = _system(p, claim.coordinate)

@@ -1,7 +1,7 @@
 r"""Taylor jets of polynomial vector fields at an integer point, extended on demand (python-flint).
 
 The law count's ``backend="flint"``: exact ``fmpz`` arithmetic throughout. The default engine,
-:mod:`theory._lie_modular`, runs the same value/Jacobian recursion on residues and is tested
+:mod:`theory.laws._lie_modular`, runs the same value/Jacobian recursion on residues and is tested
 against this one.
 
 A field :math:`Y` is stored at a point :math:`x_0` by the homogeneous parts of its Taylor

@@ -23,13 +23,14 @@ and with :math:`F = 0` and rational :math:`c_k` they give the rational laws, e.g
   never add false ones): a nullspace over QQ at generic constant values selects the basis
   functions that take part, then a small nullspace over QQ(constants) gives the coefficients.
 
-Every candidate is returned unproved; :func:`theory.laws.find_laws` keeps it only when
-:func:`theory.laws.prove_law` proves it symbolically, so a spurious nullspace vector (too few
+Every candidate is returned unproved; :func:`theory.laws.search.find_laws` keeps it only when
+:func:`theory.laws.search.prove_law` proves it symbolically, so a spurious nullspace vector (too few
 points, a special point) is never reported.
 """
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from fractions import Fraction
 
@@ -280,8 +281,123 @@ def _basis(params, pool) -> list:
 # =============================================================================================
 # the linear system
 # =============================================================================================
+class _NotExact(Exception):
+    pass
+
+
+class _Arith:
+    """Exact numbers for :func:`_feval`: Python fractions, or (free constants left symbolic) the
+    rational function field ``QQ(constants)`` of SymPy's polys (no expression trees either way)."""
+
+    def __init__(self, constants=()):
+        self.K = None
+        self.gens = {}
+        if constants:
+            from sympy.polys.fields import field
+            K, *gens = field(list(constants), sp.QQ)
+            self.K, self.gens = K, dict(zip(constants, gens))
+
+    def num(self, p: int, q: int = 1):
+        return Fraction(p, q) if self.K is None else self.K(sp.QQ(p, q))
+
+    def sqrt(self, v):
+        if self.K is None:
+            n, d = v.numerator, v.denominator
+        else:
+            if not (v.numer.is_ground and v.denom.is_ground):
+                raise _NotExact
+            q = sp.QQ(v.numer.LC) / sp.QQ(v.denom.LC)
+            n, d = int(q.numerator), int(q.denominator)
+        rn, rd = (math.isqrt(n) if n >= 0 else -1), math.isqrt(d)
+        if rn < 0 or rn * rn != n or rd * rd != d:
+            raise _NotExact
+        return self.num(rn, rd)
+
+    def to_sympy(self, v):
+        return sp.Rational(v.numerator, v.denominator) if self.K is None else v.as_expr()
+
+
+def _feval(e, env: dict, memo: dict, ar: _Arith):
+    """``e`` at the values ``env`` (symbol -> exact number of ``ar``): no SymPy expression is
+    built (``xreplace`` re-canonicalises every node, the cost of this stage). Raises
+    :class:`_NotExact` outside field operations, integer powers and square roots of perfect
+    squares (the caller then evaluates with SymPy)."""
+    if e in memo:
+        return memo[e]
+    if e.is_Symbol:
+        if e not in env:
+            raise _NotExact
+        v = env[e]
+    elif e.is_Rational:
+        v = ar.num(int(e.p), int(e.q))
+    elif e.is_Add:
+        v = ar.num(0)
+        for a in e.args:
+            v = v + _feval(a, env, memo, ar)
+    elif e.is_Mul:
+        v = ar.num(1)
+        for a in e.args:
+            v = v * _feval(a, env, memo, ar)
+    elif e.is_Pow and e.exp.is_Integer:
+        b = _feval(e.base, env, memo, ar)
+        if b == 0 and e.exp < 0:
+            raise ZeroDivisionError
+        v = b ** int(e.exp)
+    elif e.is_Pow and e.exp.is_Rational and e.exp.q == 2:
+        r = ar.sqrt(_feval(e.base, env, memo, ar))
+        v = r ** int(e.exp.p) if e.exp.p > 0 else (1 / r) ** int(-e.exp.p)
+    else:
+        raise _NotExact
+    memo[e] = v
+    return v
+
+
+def _rows_exact(fields, basis, pts, consts, constants=()) -> list:
+    """:func:`_rows` without SymPy expressions: parameters and ``consts`` at rational values,
+    the other ``constants`` symbolic in ``QQ(constants)``; raises :class:`_NotExact`."""
+    free = tuple(c for c in constants if c not in consts)
+    ar = _Arith(free)
+    rows = []
+    for pt in pts:
+        env = dict(ar.gens)
+        for k, v in {**pt, **consts}.items():
+            if not getattr(v, "is_Rational", False):
+                raise _NotExact
+            env[k] = ar.num(int(v.p), int(v.q))
+        memo: dict = {}
+        V = [[_feval(e, env, memo, ar) for e in vec] for vec in fields]
+        grads = []
+        for fn in basis:
+            P = _feval(fn.P, env, memo, ar)
+            dP = [_feval(g, env, memo, ar) for g in fn.grad]
+            if fn.kind == "log":
+                grads.append([d / P for d in dP])
+            else:
+                Q = _feval(fn.Q, env, memo, ar)
+                dQ = [_feval(g, env, memo, ar) for g in fn.gradQ]
+                grads.append([d / Q - P * e / Q**2 for d, e in zip(dP, dQ)])
+        for vec in V:
+            row = []
+            for gr in grads:
+                acc = ar.num(0)
+                for g, v in zip(gr, vec):
+                    if g != 0 and v != 0:
+                        acc = acc + g * v
+                row.append(ar.to_sympy(acc))
+            rows.append(row)
+    return rows
+
+
+def _constants_of(fields, params) -> tuple:
+    return tuple(sorted({x for vec in fields for e in vec for x in e.free_symbols} - set(params), key=str))
+
+
 def _rows(fields, basis, pts, params, consts) -> list:
     r"""One row per (point, field): the values :math:`V_j(\phi_k)` at the point."""
+    try:
+        return _rows_exact(fields, basis, pts, consts, _constants_of(fields, params))
+    except (_NotExact, ZeroDivisionError):
+        pass
     rows = []
     for pt in pts:
         V = [[_at(e, pt).xreplace(consts) for e in vec] for vec in fields]

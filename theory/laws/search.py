@@ -12,7 +12,7 @@ Laws are found by
    solving the linear system obtained by collecting x-monomials of :math:`J_G M \nabla h`
    (exact nullspace over QQ, or over QQ(constants));
 2. for non-polynomial fields, and after the ansatz for polynomial ones: logarithmic and rational
-   laws :math:`\sum_k c_k \log P_k + F` over Darboux candidates (:mod:`theory.laws_log`);
+   laws :math:`\sum_k c_k \log P_k + F` over Darboux candidates (:mod:`theory.laws.darboux`);
    rational fields are first multiplied row by row by their common denominator;
 3. the method of characteristics for a 2-parameter template :math:`g(u, v)`: :math:`h` is constant
    along :math:`du/ds = \eta_u g_u,\ dv/ds = \eta_v g_v`, so a first integral of
@@ -30,10 +30,10 @@ from typing import Iterable, Sequence
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from .claims import ConservedQuantity, LawCount, Proof
-from .errors import IbcheckError
-from .parameterization import Parameterization
-from .zero import check_identity, sample_point
+from ..claims import ConservedQuantity, LawCount, Proof
+from ..errors import IbcheckError
+from ..parameterization import Parameterization
+from ..zero import check_identity, sample_point
 
 #: the identity every law must satisfy (shown in proofs and reports)
 LAW_IDENTITY = r"J_G M \nabla h = 0"
@@ -96,7 +96,7 @@ def find_laws(p: Parameterization, *, max_degree: int = 4, count: LawCount | Non
 
     For separable models the laws are per coordinate (template symbols, ``coordinate=True``)
     unless ``coordinate=False``. Stops once ``count.laws`` independent laws are found (the
-    count defaults to :func:`theory.lie.lie_count`). Methods in order: polynomial ansatz of
+    count defaults to :func:`theory.laws.lie.lie_count`). Methods in order: polynomial ansatz of
     degree 1..``max_degree``; Laurent ansatz (small templates); characteristics (2-parameter
     templates). Returns fewer laws than the count when these methods do not find them all.
     """
@@ -162,8 +162,8 @@ def _polynomial_fields(params, outputs, M) -> bool:
 
 
 def _log_stage(params, outputs, M, constants, add) -> None:
-    r"""Laws :math:`\sum_k c_k\log P_k + F` (:mod:`theory.laws_log`), each proved by ``add``."""
-    from .laws_log import log_laws
+    r"""Laws :math:`\sum_k c_k\log P_k + F` (:mod:`theory.laws.darboux`), each proved by ``add``."""
+    from .darboux import log_laws
 
     for h in log_laws(params, outputs, M, constants):
         add(h, "log-rational ansatz (Darboux)" if h.has(sp.log) else "rational ansatz (Darboux)")

@@ -17,7 +17,7 @@ How it is computed (exactly; never a floating-point rank):
 * a bracket *at a point* only needs finitely many derivatives of the fields there. Polynomial
   fields (python-flint engine) are stored as their Taylor **jets** at each integer sample point
   :math:`x_0`: the homogeneous parts, in :math:`\delta = x - x_0`, of their Taylor polynomials
-  (:mod:`theory._lie_jets`). The generators' jets are exact; a kept bracket is a *lazy* jet.
+  (:mod:`theory.laws._lie_jets`). The generators' jets are exact; a kept bracket is a *lazy* jet.
   The candidates of a layer only need values, :math:`[v_a, Y](x_0) = J_Y v_a - J_{v_a} Y`, and
   Jacobians come from matrix products, :math:`J_{[A,Y]} = D^2Y[a] - D^2A[y] + J_Y J_A - J_A J_Y`.
   The Hessian term is the Jacobian of a *directional jet*, :math:`D^2Y[a] = J_{\partial_a Y}`,
@@ -30,7 +30,7 @@ How it is computed (exactly; never a floating-point rank):
   :math:`J_Y G`, G the generator values: D x D x n products instead of D x D x D);
 * the default engine for polynomial fields runs the same recursion on values and Jacobians
   held by their **residues** modulo a few primes of about 24 bits, in float64 arrays, with every
-  sample point and prime in one batch (:mod:`theory._lie_modular`): matrix products are exact
+  sample point and prime in one batch (:mod:`theory.laws._lie_modular`): matrix products are exact
   BLAS products, a generator's derivatives are sparse contractions of its monomials, and each
   value and Jacobian carries a proven bound on its entries (row sums for matrices). A
   candidate's value is rebuilt exactly by the Chinese remainder theorem when its bound fits the
@@ -63,9 +63,9 @@ import numpy as np
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from .claims import LawCount
-from .errors import IbcheckError
-from .parameterization import Parameterization
+from ..claims import LawCount
+from ..errors import IbcheckError
+from ..parameterization import Parameterization
 
 try:  # python-flint is optional: a SymPy path does the same, slower
     import flint as _flint
@@ -110,7 +110,9 @@ def lie_count(p: Parameterization, *, points: int = 3, seed: int = 0, template: 
     generic_constants = _constant_values(constants, rng)
     outputs = [sp.sympify(e).xreplace(generic_constants) for e in outputs]
     metric = None if metric is None else metric.xreplace(generic_constants)
-    engine = _make_engine(params, outputs, metric, backend)
+    cleared = _cleared_fields(params, outputs, metric) if backend == "auto" and _flint is not None else None
+    engine = _FieldJetEngine(params, cleared) if cleared is not None else \
+        _make_engine(params, outputs, metric, backend)
     if isinstance(engine, _JetEngine):
         result = engine.grow(params, points, rng)
     else:
@@ -552,6 +554,37 @@ def _generators_in(ctx, zctx, params, outputs, metric):
     return gens, (zout if zmet is None else None)
 
 
+def _cleared_fields(params, outputs, metric):
+    r"""The generators :math:`V_i = M\nabla G_i` of *rational* (not polynomial, radical-free)
+    fields, each multiplied by the lcm :math:`d_i` of its components' denominators, as polynomial
+    SymPy expressions; ``None`` when the fields are polynomial already or not rational.
+
+    Why the count is unchanged: :math:`[fV, gW] = fg[V,W] + fV(g)W - gW(f)V`, so fields rescaled by
+    functions nonvanishing on a dense open set generate the same involutive distribution there,
+    whose generic rank is :math:`\dim\mathrm{Lie}(V)(x)` at generic :math:`x` (Nagano; analytic
+    fields); the polynomial engine's rank at any point never exceeds that generic rank (the rank
+    is maximal on a dense open set), and reaches it at generic points. So :math:`K` is the same,
+    and the exact jet engine replaces symbolic brackets of rational fields (issue 13: speed)."""
+    D = len(params)
+    M = sp.eye(D) if metric is None else sp.Matrix(metric)
+    J = sp.Matrix(list(outputs)).jacobian(sp.Matrix(list(params)))
+    fields, any_rational = [], False
+    for i in range(len(outputs)):
+        comps = [sp.cancel(sp.together(e)) for e in M * J[i, :].T]
+        if any(e.free_symbols - set(params) or not _radical_free(e) for e in comps):
+            return None
+        nums, dens = zip(*(sp.fraction(e) for e in comps))
+        if any(not (d.is_polynomial(*params) and n_.is_polynomial(*params)) for n_, d in zip(nums, dens)):
+            return None
+        den = sp.Integer(1)
+        for d in dens:
+            if d.free_symbols:
+                den = sp.lcm(den, d)
+        any_rational = any_rational or den.free_symbols != set()
+        fields.append(tuple(sp.expand(sp.cancel(e * den)) for e in comps))
+    return fields if any_rational else None
+
+
 class _JetEngine:
     """Polynomial fields with python-flint: lazy Taylor jets at the sample points (_lie_jets)."""
 
@@ -643,7 +676,7 @@ def _grow_layers(D, vals, gens, candidates, bracket):
 
 
 def _grow_modular(gens_x, pts):
-    """:func:`_grow_jets` with values and Jacobians held by residues (:mod:`theory._lie_modular`):
+    """:func:`_grow_jets` with values and Jacobians held by residues (:mod:`theory.laws._lie_modular`):
     the same kept fields and exact values, reruns with more primes if a bound asks for them."""
     D = len(pts[0])
     terms = [_modular.monomials(g, D) for g in gens_x]
@@ -691,6 +724,20 @@ class _ModularEngine(_JetEngine):
 
     def _run(self, xs):
         return _grow_modular(self.gens_x, xs)
+
+
+class _FieldJetEngine(_ModularEngine):
+    """The modular jet engine on given polynomial fields (no outputs whose gradients they are)."""
+
+    def __init__(self, params, fields):
+        D = len(params)
+        names = tuple(f"x{i}" for i in range(D))
+        qctx = _flint.fmpq_mpoly_ctx.get(names, "degrevlex")
+        zctx = _flint.fmpz_mpoly_ctx.get(names, "degrevlex")
+        self.gens_x = [_integral(zctx, [qctx.from_dict({m: _flint.fmpq(int(c.p), int(c.q))
+                                                        for m, c in sp.Poly(e, *params).as_dict().items()})
+                                        for e in f]) for f in fields]
+        self.outs_x = None
 
 
 class _RingEngine:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .claims import ConservedQuantity, Proof
+from ..claims import ConservedQuantity, Proof
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _as_law(p, leaf) -> str:
     an expression that is not zero is skipped), else ``"not refuted at a point"``."""
     import random
 
-    from .zero import evaluate, is_clearly_nonzero, sample_point
+    from ..zero import evaluate, is_clearly_nonzero, sample_point
 
     J = p.jacobian()
     grad = sp.Matrix([sp.diff(leaf, x) for x in p.params])
@@ -99,9 +99,9 @@ def quick_no_mirror(p):
     """
     import random
 
-    from .claims import NoMirror
-    from .mirror import bracket, domain_constraints
-    from .zero import evaluate, is_clearly_nonzero, sample_point
+    from ..claims import NoMirror
+    from ..mirror import bracket, domain_constraints
+    from ..zero import evaluate, is_clearly_nonzero, sample_point
 
     if p.is_separable or p.n_outputs < 2:
         return None

@@ -1,7 +1,7 @@
 r"""Values and Jacobians of brackets at integer points, exactly, by multi-modular arithmetic.
 
-The growth of :mod:`theory.lie` only ever asks a field for its value and Jacobian at the sample
-point :math:`x_0` (see :mod:`theory._lie_jets` for the formulas):
+The growth of :mod:`theory.laws.lie` only ever asks a field for its value and Jacobian at the sample
+point :math:`x_0` (see :mod:`theory.laws._lie_jets` for the formulas):
 
 .. math::  [A, W](x_0) = J_W a - J_A w, \qquad
            J_{[A,W]} = D^2W[a] - D^2A[w] + J_W J_A - J_A J_W,

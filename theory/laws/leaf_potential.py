@@ -21,7 +21,7 @@ Rauhut, Ward, arXiv 2305.05448):
   With the time-changed mirror identity, the limit is :math:`\arg\min Q^L_{a}` s.t. :math:`Xx = y`
   at :math:`a = \alpha_{\mathrm{eff}}(x_\infty)`, a potential parameter read from the final state.
 
-Proofs go through :func:`theory.laws.prove_law` and :func:`theory.zero.check_identity`.
+Proofs go through :func:`theory.laws.search.prove_law` and :func:`theory.zero.check_identity`.
 """
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .claims import Proof
-from .zero import check_identity
-from .mirror import _combine
+from ..claims import Proof
+from ..zero import check_identity
+from ..mirror import _combine
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def prove_effective_scale(p, claim: EffectiveScale) -> Proof:
     r"""Each :math:`H_i = \log c_i(x) - \log g_{\text{plain}}(\alpha_{\text{eff}}(x))` is a law
     (:math:`J_G M\nabla H_i = 0`) and :math:`H_i(x_0) = 0`: then :math:`c_i = g_{\text{plain}}
     (\alpha_{\text{eff}})` on the whole trajectory from :math:`x_0`."""
-    from .laws import prove_law
+    from .search import prove_law
 
     at0 = dict(zip(p.params, p.init))
     proofs = []
@@ -89,7 +89,7 @@ def prove_effective_scale(p, claim: EffectiveScale) -> Proof:
 def prove_time_changed_mirror(p, claim: TimeChangedMirror) -> Proof:
     r"""Off-diagonal entries of :math:`J_\phi M J_G^\top` vanish, the ratios
     :math:`\lambda_i/\lambda_1` of its diagonal are laws, and they equal 1 at :math:`x_0`."""
-    from .laws import prove_law
+    from .search import prove_law
 
     phi = sp.Matrix(list(claim.phi))
     Jphi = phi.jacobian(sp.Matrix(list(p.params)))

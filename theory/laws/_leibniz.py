@@ -4,7 +4,7 @@ r"""The Leibniz rule for derivatives along constant vectors through a bracket.
 
 for a multiset C of directions: a direction repeated r times is split in :math:`\binom{r}{s}`
 ways, so each sub-multiset S carries the product k of these binomials. Shared by the law count's
-two jet engines (:mod:`theory._lie_jets`, :mod:`theory._lie_modular`).
+two jet engines (:mod:`theory.laws._lie_jets`, :mod:`theory.laws._lie_modular`).
 """
 from __future__ import annotations
 
