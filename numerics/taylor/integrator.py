@@ -388,6 +388,8 @@ def _norm(coeffs, k, zero):
     """max_i |y_ik| as a native number (fixed-point series convert the one maximum)."""
     if not coeffs:
         return zero
+    if hasattr(coeffs, "norm"):  # limb series (numerics.taylor.jet_limbs) convert one order only
+        return coeffs.norm(k)
     m = max(abs(c[k]) for c in coeffs)
     return coeffs.value(m, k) if hasattr(coeffs, "value") else m
 
