@@ -30,10 +30,8 @@ def _jets(sysm, y0, dps, K, hint, **kw):
         lj = jet_limbs.LimbJet(prog, P, **kw)
         s = int(gmpy2.ceil(gmpy2.log2(gmpy2.mpfr(hint)))) + 1     # the unit 2^s of LimbJet.__call__
         lj.unit = gmpy2.mul_2exp(gmpy2.mpfr(1), s)
-        try:  # the limb arithmetic itself, without the mpz fallback
-            rows = lj._run(x0[0], x0[1:], K, s).mpf_rows()
-        except jet_limbs.LimbOverflow:
-            rows = None
+        got = lj._run([x0[0]], [x0[1:]], K, [s])[0]   # the limb arithmetic, without the fallback
+        rows = None if got is None else got.mpf_rows()
         ref = _ReferenceJet(prog, P + 40)
     with mpmath.workprec(P + 40):
         want = ref(mpmath.mpf(0), [exact_to_mpf(v, P + 40) for v in y0], K)
@@ -115,3 +113,35 @@ def test_limb_backend_refuses_irrational_linear_coefficients():
         integrate(sysm, [1], 1, backend="limbs")
     # the fast backend still integrates it (mpfr code)
     assert integrate(sysm, [sp.Rational(1, 2)], 1, backend="fast").final
+
+
+# ---- batched flows (numerics.taylor.batch): shared jet calls, per-flow steps, same digits ------
+def test_batched_flows_are_identical_to_single_runs_digit_for_digit():
+    from numerics.taylor.batch import integrate_batch
+    from numerics.taylor.integrator import compile_system
+    sysm, y0 = _diagonal_net(8, 3)
+    assert type(compile_system(sysm, dps=30)[1]).__name__ == "LimbJet"
+    y0s = [[v * sp.Rational(j + 5, 8) for v in y0] for j in range(5)]
+    y0s[2] = [sp.Rational(7, 10)] + y0s[2][1:]          # a flow with other steps and units
+    singles = [integrate(sysm, y, 3, dps=30) for y in y0s]
+    batch = integrate_batch(sysm, y0s, 3, dps=30)
+    assert len({a.times[1] for a in singles}) == len(singles)  # the flows take different steps
+    for a, b in zip(singles, batch):
+        assert a.orders == b.orders and a.times == b.times and a.final == b.final
+        assert a.step_errors == b.step_errors
+    # negative control: the batch does not hand one flow's trajectory to another
+    assert batch[0].final != batch[1].final
+
+
+def test_batched_flows_with_a_stop_condition_and_other_jets():
+    from numerics.taylor.batch import integrate_batch
+    from numerics.taylor.integrator import Speed
+    sysm, y0 = _diagonal_net(2, 1)                      # a small program: the mpfr code, no batch
+    y0s = [y0, [v * 2 for v in y0]]
+    stop = Speed("1e-12")
+    singles = [integrate(sysm, y, 10 ** 4, dps=30, stop=stop, until_converged=True) for y in y0s]
+    batch = integrate_batch(sysm, y0s, 10 ** 4, dps=30, stop=stop, until_converged=True)
+    for a, b in zip(singles, batch):
+        assert a.stopped and b.stopped and a.times == b.times and a.final == b.final
+    with pytest.raises(ProblemError, match="initial values"):
+        integrate_batch(sysm, [y0[:1]], 1)

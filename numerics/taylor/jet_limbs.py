@@ -83,9 +83,11 @@ def to_limbs(M, L: int, nl: int) -> np.ndarray:
     for j in range(nl - 1):
         out[..., j] = ((M >> (L * j)) & mask).astype(np.float64)
     top = M >> (L * (nl - 1))
-    out[..., nl - 1] = top.astype(np.float64)
-    if out.size and np.abs(out[..., nl - 1]).max() >= 2.0 ** L:
-        raise LimbOverflow("value too large for the limbs")
+    # a value too large keeps a top limb of 2^L (clipped: no float overflow), which the jet's
+    # overflow check then catches for its flow
+    big = 1 << L
+    top = np.minimum(np.maximum(top, -big), big) if top.shape else max(min(top, big), -big)
+    out[..., nl - 1] = np.asarray(top, dtype=object).astype(np.float64)
     return out
 
 
@@ -354,7 +356,9 @@ class LimbJet:
             T = np.zeros((W, nlx))
             for p in range(nlx):
                 T[p:p + md, p] = d
-            return {"D": None, "T": np.ascontiguousarray(T[lo:]), "m": m}
+            # d and convT serve batches whose flows have different units (one constant a column)
+            return {"D": None, "T": np.ascontiguousarray(T[lo:]), "m": m, "d": d,
+                    "convT": np.ascontiguousarray(_conv_matrix(nlx, md, W).T[lo:])}
         D = to_limbs(vals, L, md).T.copy()                        # (md, G)
         return {"D": D, "T": None, "m": m, "md": md,
                 "convT": np.ascontiguousarray(_conv_matrix(nlx, md, W).T[lo:])}
@@ -376,81 +380,135 @@ class LimbJet:
 
     # -- evaluation ------------------------------------------------------------------------------
     def __call__(self, t0, y0, K, hint=None):
-        if hint is None or not hint > 0:
-            s = 0
-        else:  # unit H = 2^s in [2 hint, 4 hint), as jet_fixed
-            s = int(gmpy2.ceil(gmpy2.log2(hint))) + 1
-        self.unit = gmpy2.mul_2exp(mpfr(1), s)
-        try:
-            return self._run(t0, y0, K, s)
-        except LimbOverflow:
-            if self._fixed is None:
-                self._fixed = jet_fixed.FixedJet(self.program, self.P)
-            out = self._fixed(t0, y0, K, hint)
-            self.unit = self._fixed.unit
-            return out
+        return self.batch([(t0, y0, K, hint)])[0]
 
-    def _run(self, t0, y0, K, s):
+    def batch(self, requests) -> list:
+        r"""Taylor coefficients for several flows of this program at once: ``requests`` are
+        ``(t0, y0, K, hint)``; flows with the same K share every matrix product (the flows
+        are one more axis of the limb arrays: products batched over nodes and flows, the
+        linear maps :math:`N a` matrix-matrix).  Each flow's coefficients are exactly those
+        of a call on its own (exact integer arithmetic does not depend on what it is batched
+        with); a flow whose values outgrow the limbs falls back alone."""
+        out = [None] * len(requests)
+        byK: dict = {}
+        for i, (t0, y0, K, hint) in enumerate(requests):
+            byK.setdefault(K, []).append(i)
+        for K, idx in byK.items():
+            ss = [_unit_exp(requests[i][3]) for i in idx]
+            res = self._run([requests[i][0] for i in idx], [requests[i][1] for i in idx], K, ss)
+            for i, r in zip(idx, res):
+                if r is None:  # outgrew the limbs: the mpz jet for this flow
+                    if self._fixed is None:
+                        self._fixed = jet_fixed.FixedJet(self.program, self.P)
+                    t0, y0, K_, hint = requests[i]
+                    r = self._fixed(t0, y0, K_, hint)
+                out[i] = r
+        self.unit = gmpy2.mul_2exp(mpfr(1), out[-1].s)
+        return out
+
+    def _run(self, t0s, y0s, K, ss) -> list:
+        """LimbSeries per flow (None for a flow that outgrew the limbs)."""
         lay = self._layout(K)
         L, nf, nl, F, base = lay["L"], lay["nf"], lay["nl"], lay["F"], lay["base"]
-        N, ns = self.N, self.ns
-        # limb-major: S[l, i, k] is limb l of node i at order k (the carries then run on
-        # contiguous rows)
-        S = np.zeros((nl, N, K + 1))
+        N, ns, Bf = self.N, self.ns, len(y0s)
+        # limb-major: S[l, i B + b, k] is limb l of node i of flow b at order k (the carries run
+        # on contiguous rows; a level's nodes of every flow are one block of columns)
+        S = np.zeros((nl, N * Bf, K + 1))
         if ns:
-            S[:, :ns, 0] = to_limbs([_mantissa(v, F) for v in y0], L, nl).T
+            M = [_mantissa(v, F) for i in range(ns) for v in (y[i] for y in y0s)]
+            S[:, :ns * Bf, 0] = to_limbs(M, L, nl).T
         for r, c in lay["consts"]:
-            S[:, r, 0] = c
+            S[:, r * Bf:(r + 1) * Bf, 0] = c[:, None]
         if self.time is not None:
-            S[:, self.time, 0] = to_limbs([_mantissa(t0, F)], L, nl)[0]
+            tr = slice(self.time * Bf, (self.time + 1) * Bf)
+            S[:, tr, 0] = to_limbs([_mantissa(t0, F) for t0 in t0s], L, nl).T
             if K >= 1:
-                if F + s < 0:
-                    raise LimbOverflow("time step below the fixed point")
-                S[:, self.time, 1] = to_limbs([mpz(1) << (F + s)], L, nl)[0]
+                if F + min(ss) < 0:
+                    return [None] * Bf
+                S[:, tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl).T
         convT, pr = lay["convT"], lay["prod_rounds"]
+        stages = [(st, tab, _expand(st[1], Bf), _expand(st[2], Bf), _expand(st[3], Bf) if st[0] == "prod" else None)
+                  for st, tab in zip(self.stages, lay["stages"])]
+        outs = self.outputs
         top = S[nl - 1]
         for k in range(K):
-            for st, tab in zip(self.stages, lay["stages"]):
-                out = st[1]
+            for st, tab, out, a, b in stages:
                 if st[0] == "prod":
-                    A = S[:, st[2], :k + 1]                       # (nl, G, k+1)
-                    B = S[:, st[3], k::-1]                        # orders reversed (a view)
+                    A = S[:, a, :k + 1]                           # (nl, G B, k+1)
+                    B = S[:, b, k::-1]                            # orders reversed (a view)
                     G = A.shape[1]
-                    R = np.matmul(A.transpose(1, 0, 2), B.transpose(1, 2, 0))   # (G, nl, nl)
+                    R = np.matmul(A.transpose(1, 0, 2), B.transpose(1, 2, 0))   # (G B, nl, nl)
                     R = convT @ R.reshape(G, nl * nl).T                # limbs nf-LOW .. 2nl-1
                     carry(R, base, pr)
                     v = fold(R, LOW + nl - 1, base)[LOW:]
                 else:
-                    v = self._linear(st[1:], tab, S, k, lay, None)
+                    v = self._linear(st[1:], tab, S, k, lay, None, Bf, a)
                 S[:, out, k] = v
-            S[:, :ns, k + 1] = self._linear(self.outputs, lay["out"], S, k, lay, self._dk(lay, s, k))
+            dks = [self._dk(lay, s, k) for s in ss]
+            S[:, :ns * Bf, k + 1] = self._linear(outs, lay["out"], S, k, lay, dks, Bf,
+                                                 _expand(outs[1], Bf), ss)
         # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
         # limb at its order, whatever it did to the orders after it
-        if not np.abs(top).max() < base:
-            raise LimbOverflow("value too large for the limbs")
-        return LimbSeries(S[:, :ns].copy(), F, s, L, nf)
+        ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
+        return [LimbSeries(S[:, b:ns * Bf:Bf].copy(), F, ss[b], L, nf) if ok[b] else None for b in range(Bf)]
 
-    def _linear(self, st, tab, S, k, lay, dk):
-        """(N a)/d (+ c at order 0), or the step's f_k 2^s/((k+1) d), on limbs (nl, G)."""
+    def _linear(self, st, tab, S, k, lay, dks, Bf, args, ss=None):
+        """(N a)/d (+ c at order 0), or the step's f_k 2^s/((k+1) d), on limbs (nl, G B)."""
         nl, base = lay["nl"], lay["base"]
-        out, args, N, _, _, _ = st
+        _, _, N, _, _, _ = st
         G = N.shape[0]
-        X = np.zeros((tab["nlx"], G))
+        X = np.zeros((tab["nlx"], G * Bf))
         if args is not None:
-            np.matmul(S[:, args, k], tab["NT"], out=X[:nl])
+            if Bf == 1:
+                np.matmul(S[:, args, k], tab["NT"], out=X[:nl])
+            else:  # matrix-matrix: (G x A) times (A x flows), per limb
+                A = N.shape[1]
+                np.matmul(N, S[:, args, k].reshape(nl, A, Bf), out=X[:nl].reshape(nl, G, Bf))
         if k == 0 and tab["C0"] is not None:
-            X += tab["C0"]
-        t = tab if dk is None else dk
-        if t["T"] is None or not tab["skip"]:  # else T X stays exact on the raw sums
+            X += tab["C0"] if Bf == 1 else np.repeat(tab["C0"], Bf, axis=1)
+        if dks is None:
+            t = tab
+        elif len(set(ss)) == 1:
+            t = dks[0]
+        else:  # flows with different units: one constant per column
+            md = max(len(d["d"]) for d in dks)
+            cols = np.zeros((md, Bf))
+            for j, d in enumerate(dks):
+                cols[:len(d["d"]), j] = d["d"]
+            key = ("percol", tab["nlx"], md)
+            if key not in lay:
+                nlx, m = tab["nlx"], dks[0]["m"]
+                lay[key] = np.ascontiguousarray(_conv_matrix(nlx, md, nlx + md - 1).T[m - LOW:])
+            # the same terms X_p d_q as each flow's Toeplitz product (raw sums too): same digits
+            t = {"T": None, "D": np.repeat(cols[:, None, :], G, axis=1).reshape(md, G * Bf),
+                 "convT": lay[key], "raw": True}
+        if not (tab["skip"] and (t["T"] is not None or t.get("raw"))):  # else exact on the raw sums
             carry(X, base, tab["rounds"] + (k == 0))
         if t["T"] is not None:
             Y = t["T"] @ X
         elif t["D"] is not None:
-            Y = t["convT"] @ (X[:, None, :] * t["D"][None, :, :]).reshape(-1, G)
+            D = t["D"] if t["D"].shape[1] == G * Bf else np.repeat(t["D"], Bf, axis=1)
+            Y = t["convT"] @ (X[:, None, :] * D[None, :, :]).reshape(-1, G * Bf)
         else:
             return fold(X, nl - 1, base)
         carry(Y, base, lay["prod_rounds"])
         return fold(Y, LOW + nl - 1, base)[LOW:]
+
+
+def _unit_exp(hint) -> int:
+    """s with the unit H = 2^s in [2 hint, 4 hint) (0 without a hint), as jet_fixed."""
+    if hint is None or not hint > 0:
+        return 0
+    return int(gmpy2.ceil(gmpy2.log2(hint))) + 1
+
+
+def _expand(ix, Bf: int):
+    """Node rows -> the rows of those nodes in every one of Bf flows (row i B + b)."""
+    if ix is None or Bf == 1:
+        return ix
+    if isinstance(ix, slice):
+        return slice(ix.start * Bf, ix.stop * Bf)
+    return (np.asarray(ix)[:, None] * Bf + np.arange(Bf)).ravel()
 
 
 def _index(rows):
