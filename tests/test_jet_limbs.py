@@ -145,3 +145,22 @@ def test_batched_flows_with_a_stop_condition_and_other_jets():
         assert a.stopped and b.stopped and a.times == b.times and a.final == b.final
     with pytest.raises(ProblemError, match="initial values"):
         integrate_batch(sysm, [y0[:1]], 1)
+
+
+def test_run_many_gives_the_run_pairs_of_run():
+    """numerics.checks.run_many: flows of one program batched at both precisions, the same
+    RunPairs as one run per flow (and a mirror check on them gives the same verdict)."""
+    from numerics.checks import run, run_many
+    from numerics.flows import gradient_flow
+    from numerics.problems import random_problem
+    from theory.catalog import diagonal
+    p = diagonal.quadratic(8)
+    pr = random_problem(8, 4, seed=3)
+    flows = [gradient_flow(p, pr.X, pr.y, values={"alpha": sp.Rational(j, 10)}, duals=False) for j in (2, 3, 5)]
+    assert len({f.system for f in flows}) == 1
+    many = run_many(flows, dps=30, t_end=2)
+    for f, m in zip(flows, many):
+        one = run(f, dps=30, t_end=2)
+        assert m.flow is f and m.lo.final == one.lo.final and m.hi.final == one.hi.final
+        assert m.lo.times == one.lo.times and m.hi.times == one.hi.times
+    assert many[0].lo.final != many[1].lo.final
