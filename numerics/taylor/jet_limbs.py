@@ -338,10 +338,10 @@ class LimbJet:
         C0 = to_limbs([_exact_mantissa(c, F) for c in c0s], L, nlx).T.copy() if c0s else None
         if C0 is not None and not C0.any():
             C0 = None
-        # a multiplication by a constant (limbs < 2^L) may take the raw sums N a + c when
-        # nlx (weight + 1) 2^(2L) (1 + SLACK) < 2^53
-        skip = nlx * (weight + 1) * 2.0 ** (2 * L) * (1 + SLACK) * 2 < 2.0 ** 53
-        t = {"nlx": nlx, "rounds": rounds, "C0": C0, "D": None, "T": None, "skip": skip,
+        # a multiplication by a constant may take the raw sums N a + c (limbs up to xbound)
+        # when every row of its Toeplitz matrix sums to less than 2^52 / xbound (see _linear)
+        xbound = (weight + 1) * 2.0 ** L * (1 + SLACK)
+        t = {"nlx": nlx, "rounds": rounds, "C0": C0, "D": None, "T": None, "xbound": xbound,
              "NT": np.ascontiguousarray(N.T)}
         if with_den and any(d != 1 for d in dens):
             t.update(self._den_tables([mpz(1) for _ in dens], dens, L, nl, nlx))
@@ -362,6 +362,7 @@ class LimbJet:
                 T[p:p + md, p] = d
             # d and convT serve batches whose flows have different units (one constant a column)
             return {"D": None, "T": np.ascontiguousarray(T[lo:]), "m": m, "d": d,
+                    "rowsum": float(np.abs(T).sum(axis=1).max()),
                     "convT": np.ascontiguousarray(_conv_matrix(nlx, md, W).T[lo:])}
         D = to_limbs(vals, L, md).T.copy()                        # (md, G)
         return {"D": D, "T": None, "m": m, "md": md,
@@ -485,8 +486,11 @@ class LimbJet:
                 lay[key] = np.ascontiguousarray(_conv_matrix(nlx, md, nlx + md - 1).T[m - LOW:])
             # the same terms X_p d_q as each flow's Toeplitz product (raw sums too): same digits
             t = {"T": None, "D": np.repeat(cols[:, None, :], G, axis=1).reshape(md, G * Bf),
-                 "convT": lay[key], "raw": True}
-        if not (tab["skip"] and (t["T"] is not None or t.get("raw"))):  # else exact on the raw sums
+                 "convT": lay[key], "rowsum": max(d["rowsum"] for d in dks)}
+        # the raw sums N a + c (limbs below xbound) times the constant stay exact when every
+        # result limb sum_p X_p T_rp is below 2^52; else the carry first.  The same decision
+        # for a flow alone and in a batch (per-column constants have the same terms): same digits
+        if not tab["xbound"] * t.get("rowsum", math.inf) < 2.0 ** 52:
             carry(X, base, tab["rounds"] + (k == 0))
         if t["T"] is not None:
             Y = t["T"] @ X
