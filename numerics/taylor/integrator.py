@@ -248,7 +248,6 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
         raise ProblemError(f"{system.name or 'ODE'}: {system.size} states but {len(y0)} initial values")
     be = get_backend(backend)
     prec = _work_prec(dps)
-    work_dps = dps + GUARD_DPS
     tc = _time.perf_counter()
     program, jet = compile_system(system, dps=dps, backend=backend)
     compile_seconds = _time.perf_counter() - tc

@@ -43,7 +43,6 @@ from gmpy2 import mpfr, mpz
 
 from . import jet_fixed
 from .decompose import Program
-from .jets import exact_to_mpf
 
 POLYNOMIAL = jet_fixed.POLYNOMIAL
 #: integer limbs above the fraction: |x_k H^k| < 2^(L * INT_LIMBS) (else the mpz fallback)
@@ -316,7 +315,6 @@ class LimbJet:
         F = nf * L
         base = 2.0 ** L
         lay = {"L": L, "nf": nf, "nl": nl, "F": F, "base": base,
-               "pow": base ** np.arange(1, nl + 4),
                "convT": np.ascontiguousarray(_conv_matrix(nl, nl, 2 * nl - 1).T[nf - LOW:]),
                "prod_rounds": self._rounds_override if self._rounds_override is not None
                else rounds_for(2.0 ** 53, L),
