@@ -126,7 +126,10 @@ class FastBackend(Backend):
         depends on the program alone, so a flow's digits are reproducible run to run."""
         from . import jet_limbs
         if jet_limbs.supports(program) and prefers_limbs(program):
-            return jet_limbs.LimbJet(program, prec)
+            try:
+                return jet_limbs.LimbJet(program, prec)
+            except ValueError:  # coefficients too large for exact limb products
+                pass
         if jet_fixed.supports(program):
             fixed = jet_fixed.FixedJet(program, prec)
             if prefers_fixed(fixed):
