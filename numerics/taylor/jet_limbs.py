@@ -437,46 +437,48 @@ class LimbJet:
         lay = self._layout(K)
         L, nf, nl, F, base = lay["L"], lay["nf"], lay["nl"], lay["F"], lay["base"]
         N, ns, Bf = self.N, self.ns, len(y0s)
-        # limb-major: S[l, i B + b, k] is limb l of node i of flow b at order k (the carries run
-        # on contiguous rows; a level's nodes of every flow are one block of columns)
-        S = np.zeros((nl, N * Bf, K + 1))
+        # node-major: S[i B + b, k, l] is limb l of node i of flow b at order k (a product's
+        # operands are then plain strided matrices for BLAS); the carries run on the limb-major
+        # results of each stage
+        S = np.zeros((N * Bf, K + 1, nl))
         if ns:
             M = [_mantissa(v, F) for i in range(ns) for v in (y[i] for y in y0s)]
-            S[:, :ns * Bf, 0] = to_limbs(M, L, nl).T
+            S[:ns * Bf, 0] = to_limbs(M, L, nl)
         for r, c in lay["consts"]:
-            S[:, r * Bf:(r + 1) * Bf, 0] = c[:, None]
+            S[r * Bf:(r + 1) * Bf, 0] = c[None, :]
         if self.time is not None:
             tr = slice(self.time * Bf, (self.time + 1) * Bf)
-            S[:, tr, 0] = to_limbs([_mantissa(t0, F) for t0 in t0s], L, nl).T
+            S[tr, 0] = to_limbs([_mantissa(t0, F) for t0 in t0s], L, nl)
             if K >= 1:
                 if F + min(ss) < 0:
                     return [None] * Bf
-                S[:, tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl).T
+                S[tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl)
         convT, pr = lay["convT"], lay["prod_rounds"]
         stages = [(st, tab, _expand(st[1], Bf), _expand(st[2], Bf), _expand(st[3], Bf) if st[0] == "prod" else None)
                   for st, tab in zip(self.stages, lay["stages"])]
         outs = self.outputs
-        top = S[nl - 1]
+        top = S[:, :, nl - 1]
         for k in range(K):
             for st, tab, out, a, b in stages:
                 if st[0] == "prod":
-                    A = S[:, a, :k + 1]                           # (nl, G B, k+1)
-                    B = S[:, b, k::-1]                            # orders reversed (a view)
-                    G = A.shape[1]
-                    R = np.matmul(A.transpose(1, 0, 2), B.transpose(1, 2, 0))   # (G B, nl, nl)
+                    A = S[a, :k + 1]                              # (G B, k+1, nl)
+                    B = S[b, k::-1]                               # orders reversed
+                    G = A.shape[0]
+                    R = np.matmul(A.transpose(0, 2, 1), B)                     # (G B, nl, nl)
                     R = convT @ R.reshape(G, nl * nl).T                # limbs nf-LOW .. 2nl-1
                     carry(R, base, pr)
                     v = fold(R, LOW + nl - 1, base)[LOW:]
                 else:
                     v = self._linear(st[1:], tab, S, k, lay, None, Bf, a)
-                S[:, out, k] = v
+                S[out, k] = v.T
             dks = [self._dk(lay, s, k) for s in ss]
-            S[:, :ns * Bf, k + 1] = self._linear(outs, lay["out"], S, k, lay, dks, Bf,
-                                                 _expand(outs[1], Bf), ss)
+            S[:ns * Bf, k + 1] = self._linear(outs, lay["out"], S, k, lay, dks, Bf,
+                                              _expand(outs[1], Bf), ss).T
         # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
         # limb at its order, whatever it did to the orders after it
         ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
-        return [LimbSeries(S[:, b:ns * Bf:Bf].copy(), F, ss[b], L, nf) if ok[b] else None for b in range(Bf)]
+        return [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
+                for b in range(Bf)]
 
     def _linear(self, st, tab, S, k, lay, dks, Bf, args, ss=None):
         """(N a)/d (+ c at order 0), or the step's f_k 2^s/((k+1) d), on limbs (nl, G B)."""
@@ -486,10 +488,11 @@ class LimbJet:
         X = np.zeros((tab["nlx"], G * Bf))
         if args is not None:
             if Bf == 1:
-                np.matmul(S[:, args, k], tab["NT"], out=X[:nl])
-            else:  # matrix-matrix: (G x A) times (A x flows), per limb
+                np.matmul(S[args, k].T, tab["NT"], out=X[:nl])
+            else:  # matrix-matrix: (G x A) times (A x flows limbs)
                 A = N.shape[1]
-                np.matmul(N, S[:, args, k].reshape(nl, A, Bf), out=X[:nl].reshape(nl, G, Bf))
+                Y = (N @ S[args, k].reshape(A, Bf * nl)).reshape(G, Bf, nl)
+                X[:nl].reshape(nl, G, Bf)[...] = Y.transpose(2, 0, 1)
         if k == 0 and tab["C0"] is not None:
             X += tab["C0"] if Bf == 1 else np.repeat(tab["C0"], Bf, axis=1)
         if dks is None:
