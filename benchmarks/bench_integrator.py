@@ -99,7 +99,9 @@ def heyoka_run(system, y0, T, dps, prec):
         elif op == "mul":
             ex.append(a[0] * a[1])
         elif op == "sq":
-            ex.append(hy.square(a[0]) if hasattr(hy, "square") else a[0] * a[0])
+            # a power, not a*a: heyoka then uses its square recurrence (half the convolution),
+            # as ibcheck does for its "sq" nodes
+            ex.append(a[0] ** 2)
         elif op == "div":
             ex.append(a[0] / a[1])
         elif op == "pow":
@@ -114,20 +116,21 @@ def heyoka_run(system, y0, T, dps, prec):
     ta = hy.taylor_adaptive(sysl, x0, fp_type=hy.real, prec=prec, compact_mode=True,
                             tol=hy.real(f"1e-{dps}", prec))
     tc = time.perf_counter() - t0
-    runs, steps = [], []
+    runs, cpus, steps = [], [], []
 
     def run():
         ta.time = hy.real(0, prec)
         ta.state[:] = x0
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         out = ta.propagate_until(hy.real(T, prec))
         runs.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
         steps.append(out[3])
 
     def result():
         with mpmath.workdps(dps + 10):
             final = [mpmath.mpf(str(v)) for v in ta.state]
-        return tc, statistics.median(runs), final, ta.order, steps[-1]
+        return tc, statistics.median(runs), final, ta.order, steps[-1], statistics.median(cpus)
 
     return run, result
 
@@ -137,13 +140,35 @@ class _Timeout(Exception):
     pass
 
 
-def odefun_run(system, y0, T, dps, cap, t_short):
+def odefun_rhs(system, expanded=False):
+    """The right-hand side for mpmath.odefun: by default with the intermediates (w, r, g)
+    computed once per call, in order, as ibcheck and heyoka get them; ``expanded=True`` gives
+    the fully substituted expressions (5-6x costlier per evaluation on the diagonal nets)."""
+    tsym = system.time or sp.Symbol("_t")
+    if expanded:
+        return sp.lambdify([tsym] + list(system.states), list(system.expanded_rhs()), modules="mpmath")
+    args = [tsym] + list(system.states)
+    steps = []
+    for s_, e in system.intermediates:
+        steps.append(sp.lambdify(list(args), e, modules="mpmath"))
+        args.append(s_)
+    out = sp.lambdify(list(args), list(system.rhs), modules="mpmath")
+
+    def f(*vals):
+        vals = list(vals)
+        for g in steps:
+            vals.append(g(*vals))
+        return out(*vals)
+
+    return f
+
+
+def odefun_run(system, y0, T, dps, cap, t_short, expanded=False):
     """mpmath.odefun (Taylor series, degree and step chosen by mpmath) at ``dps`` digits:
     [(t, seconds, state)] for t = ``t_short`` and then t = T (odefun's solution object continues
     from its cache).  The whole call is capped at ``cap`` seconds by an alarm; a piece that
-    does not finish is left out."""
-    f = sp.lambdify([system.time or sp.Symbol("_t")] + list(system.states),
-                    list(system.expanded_rhs()), modules="mpmath")
+    does not finish is left out.  CPU seconds (odefun is single-threaded Python)."""
+    f = odefun_rhs(system, expanded)
 
     def handler(*_):
         raise _Timeout
@@ -153,12 +178,12 @@ def odefun_run(system, y0, T, dps, cap, t_short):
     signal.alarm(cap)
     try:
         with mpmath.workdps(dps):
-            t0 = time.perf_counter()
+            t0 = time.process_time()
             F = mpmath.odefun(lambda t, z: f(t, *z), 0, [exact_to_mpf(v, mpmath.mp.prec) for v in y0])
             y_short = F(t_short)
-            out.append((t_short, time.perf_counter() - t0, y_short))
+            out.append((t_short, time.process_time() - t0, y_short))
             yT = F(T)
-            out.append((T, time.perf_counter() - t0, yT))
+            out.append((T, time.process_time() - t0, yT))
     except _Timeout:
         pass
     finally:
@@ -168,18 +193,22 @@ def odefun_run(system, y0, T, dps, cap, t_short):
 
 
 # ---- ibcheck ----------------------------------------------------------------------------------
-def ibcheck_run(system, y0, T, dps, backend, repeat=None, between=None):
-    """(compile seconds, median integration seconds, last trajectory); ``between()`` runs
-    before each ibcheck run (heyoka's runs, interleaved)."""
+def ibcheck_run(system, y0, T, dps, backend, repeat=None, between=None, cpu=False):
+    """(compile seconds, median integration seconds, last trajectory[, median CPU seconds]);
+    ``between()`` runs before each ibcheck run (heyoka's runs, interleaved)."""
     t0 = time.perf_counter()
     compile_system(system, dps=dps, backend=backend)
     tc = time.perf_counter() - t0
-    runs, tr = [], None
+    runs, cpus, tr = [], [], None
     for _ in range(repeat or (ARGS.repeat if backend == "fast" else 1)):
         if between is not None:
             between()
+        c0 = time.process_time()
         tr = integrate(system, y0, T, dps=dps, backend=backend)
+        cpus.append(time.process_time() - c0)
         runs.append(tr.integrate_seconds)
+    if cpu:
+        return tc, statistics.median(runs), tr, statistics.median(cpus)
     return tc, statistics.median(runs), tr
 
 
@@ -204,32 +233,36 @@ def case(name, system, y0, T, dps, reference=False, odefun_cap=0):
         for _, run, _ in heys:
             run()
 
-    tc, ti, tr = ibcheck_run(system, y0, T, dps, "fast", between=between if heys else None)
+    tc, ti, tr, tcpu = ibcheck_run(system, y0, T, dps, "fast", between=between if heys else None, cpu=True)
     jet = compile_system(system, dps=dps)[1]
     kind = type(jet).__name__.strip("_")
     line = (f"{name:<26} dps={dps:<3} states={system.size:<4} nodes={sum(v for k, v in c.items() if k != 'lin_terms'):<5} "
             f"steps={len(tr.orders):<5} K={tr.orders[0] if tr.orders else '-':<3} compile={tc:7.3f}s "
-            f"integrate={ti:8.3f}s [{kind}] est.err={mpmath.nstr(tr.error_estimate, 2)}")
+            f"integrate={ti:8.3f}s (cpu {tcpu:.3f}s) [{kind}] est.err={mpmath.nstr(tr.error_estimate, 2)}")
     if reference:
         _, tref, trr = ibcheck_run(system, y0, T, dps, "reference")
         line += f"\n{'':<28}reference={tref:.3f}s ({tref / ti:.1f}x fast), fast vs reference: {digits(tr.final, trr.final, dps):.1f} digits"
     for bits, _, res in heys:
-        hc, hi, hfinal, horder, hsteps = res()
+        hc, hi, hfinal, horder, hsteps, hcpu = res()
         same = "same precision as ibcheck" if bits == _work_prec(dps) else f"{dps} digits only"
-        line += (f"\n{'':<28}heyoka {bits} bits ({same}): compile={hc:.3f}s integrate={hi:.3f}s order={horder} "
-                 f"steps={hsteps}  ratio ibcheck/heyoka={ti / hi:.2f}  agreement={digits(tr.final, hfinal, dps):.1f} digits")
-    if odefun_cap:
+        line += (f"\n{'':<28}heyoka {bits} bits ({same}): compile={hc:.3f}s integrate={hi:.3f}s (cpu {hcpu:.3f}s) "
+                 f"order={horder} steps={hsteps}  ratio ibcheck/heyoka wall={ti / hi:.2f} cpu={tcpu / hcpu:.2f}  "
+                 f"agreement={digits(tr.final, hfinal, dps):.1f} digits")
+    for expanded in ((False, True) if odefun_cap else ()):
+        # main column: intermediates shared (the same program as ibcheck and heyoka get);
+        # second column, labelled: the fully expanded right-hand side
+        form = "expanded rhs" if expanded else "shared w, r, g"
         t_short = sp.Rational(T, 20)
-        pieces = {tt: (to, out) for tt, to, out in odefun_run(system, y0, T, dps, odefun_cap, t_short)}
+        pieces = {tt: (to, out) for tt, to, out in odefun_run(system, y0, T, dps, odefun_cap, t_short, expanded)}
         for tt in (t_short, T):
-            # ibcheck timed alone on the same piece, like odefun (not interleaved with heyoka)
-            _, ti_t, trs = ibcheck_run(system, y0, tt, dps, "fast")
+            # ibcheck timed alone on the same piece, like odefun (not interleaved with heyoka); CPU time
+            _, _, trs, ti_t = ibcheck_run(system, y0, tt, dps, "fast", cpu=True)
             if tt not in pieces:  # odefun ran past the cap: the ratio is at least cap / ibcheck
-                line += (f"\n{'':<28}mpmath.odefun on [0, {tt}]: > {odefun_cap}s (capped) vs ibcheck "
-                         f"{ti_t:.4f}s  ratio odefun/ibcheck > {odefun_cap / ti_t:.0f}")
+                line += (f"\n{'':<28}mpmath.odefun ({form}) on [0, {tt}]: > {odefun_cap}s (capped) vs ibcheck "
+                         f"{ti_t:.4f}s cpu  ratio odefun/ibcheck > {odefun_cap / ti_t:.0f}")
                 break
             to, out = pieces[tt]
-            line += (f"\n{'':<28}mpmath.odefun on [0, {tt}]: {to:.2f}s vs ibcheck {ti_t:.4f}s  "
+            line += (f"\n{'':<28}mpmath.odefun ({form}) on [0, {tt}]: {to:.2f}s vs ibcheck {ti_t:.4f}s cpu  "
                      f"ratio odefun/ibcheck={to / ti_t:.0f}  agreement={digits(trs.final, out, dps):.1f} digits")
     print(line, flush=True)
 
@@ -304,9 +337,33 @@ def sweep_digits(n=10, T=20):
         line = (f"dps={dps:<4} K={tr.orders[0]:<3} steps={len(tr.orders):<4} compile={tc:.3f}s integrate={ti:.3f}s "
                 f"per step={ti / len(tr.orders) * 1e3:.1f} ms")
         if hres is not None:
-            _, hi, hfinal, _, hsteps = hres()
+            _, hi, hfinal, _, hsteps, _ = hres()
             line += f"  heyoka={hi:.3f}s steps={hsteps} ratio={ti / hi:.2f} agreement={digits(tr.final, hfinal, dps):.1f}"
         print(line, flush=True)
+
+
+def check_cost(name="diagonal-quadratic", dps=30):
+    """The full cost of one numeric check of a catalog claim: the flow integrated at ``dps`` and
+    ``dps + extra`` digits until it converges (:func:`numerics.checks.run`), then the mirror
+    identity checked on the common grid -- next to the integrator's own share of it."""
+    from numerics.checks import check_mirror, run
+    from numerics.cli import default_problem
+    from theory.catalog import CATALOG
+    e = CATALOG[name]
+    p = e.parameterization()
+    prob = default_problem(p, e.values, seed=7, dps=dps)
+    flow = gradient_flow(p, prob.X, prob.y, values=e.values)
+    pot = [c for c in e.literature() if hasattr(c, "gradient")][0]
+    c0, t0 = time.process_time(), time.perf_counter()
+    runs = run(flow, dps=dps, converge=True)
+    c1 = time.process_time()
+    v = check_mirror(runs, pot)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    integ = runs.lo.integrate_seconds + runs.hi.integrate_seconds
+    print(f"\n# full check cost: {name} (n={len(flow.params)}), mirror identity, dps={dps} and {dps + runs.extra}: "
+          f"check={cpu:.3f}s cpu ({wall:.3f}s wall), of which the two runs (integration and stop tests)="
+          f"{c1 - c0:.3f}s cpu ({100 * (c1 - c0) / cpu:.0f}%; integrator alone {integ:.3f}s wall), "
+          f"{len(runs.lo.orders)} + {len(runs.hi.orders)} steps; verdict {v.details.get('status')}", flush=True)
 
 
 def main():
@@ -341,6 +398,7 @@ def main():
         case("deep linear 3x3x3x3", sl, yl, T, dps, odefun_cap=ARGS.odefun_cap)
     if ARGS.only:
         return
+    check_cost()
     sizes = (10, 50) if ARGS.quick else tuple(n for n in (10, 20, 50, 100, 200, 500, 1000) if n <= ARGS.max_n)
     sweep_n(sizes)
     sweep_digits()

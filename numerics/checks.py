@@ -95,6 +95,58 @@ def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, conv
     return RunPair(flow, lo, hi, dps, extra, t_end, converge, time.perf_counter() - t0)
 
 
+def run_many(flows: Sequence[Flow], *, dps: int = 30, extra: int | None = None, t_end=None,
+             converge: bool = False, tol_digits: int | None = None, max_time=10**4,
+             backend: str = "fast") -> list:
+    """:func:`run` for several flows: flows of one program (the same ODE, e.g. one data set at
+    several initial scales) are integrated together (:func:`numerics.taylor.batch.integrate_batch`:
+    shared jet calls, each flow with its own steps), at ``dps`` and then at ``dps + extra``;
+    the RunPairs are identical, digit for digit, to ``[run(f, ...) for f in flows]``."""
+    from .taylor.batch import integrate_batch
+
+    if dps < 15:
+        raise PrecisionTooLow(f"dps={dps} is too low for ibcheck's checks (need at least 15 digits)")
+    extra = max(10, dps // 2) if extra is None else extra
+    groups: dict = {}
+    for i, f in enumerate(flows):
+        groups.setdefault(f.system, []).append(i)
+    out = [None] * len(flows)
+    for system, idx in groups.items():
+        t0 = time.perf_counter()
+        group = [flows[i] for i in idx]
+        y0s = [f.y0 for f in group]
+        if converge:
+            thresh_digits = (dps - 4) if tol_digits is None else tol_digits
+            stops = [_converged(f, dps, thresh_digits) for f in group]
+            lo = integrate_batch(system, y0s, max_time, dps=dps, stop=stops, until_converged=True,
+                                 backend=backend)
+            ends = [tr.times[-1] for tr in lo]
+        else:
+            if t_end is None:
+                raise IbcheckError("run_many: give t_end or converge=True")
+            lo = integrate_batch(system, y0s, t_end, dps=dps, backend=backend)
+            ends = [t_end] * len(group)
+        hi = integrate_batch(system, y0s, ends, dps=dps + extra, backend=backend)
+        seconds = (time.perf_counter() - t0) / len(group)
+        for i, f, a, b, te in zip(idx, group, lo, hi, ends):
+            out[i] = RunPair(f, a, b, dps, extra, te, converge, seconds)
+    return out
+
+
+def _converged(flow: Flow, dps: int, thresh_digits: int):
+    """The stop condition of :func:`run`: the loss gradient below 10^-thresh_digits."""
+    grad_fn = flow.gradient_function()
+    out_fn = compile_exprs(flow.outputs, flow.params)
+    D = len(flow.params)
+
+    def stop(t, y):
+        with mpmath.workdps(dps):
+            w = out_fn(*y[:D])
+            return max(abs(g) for g in grad_fn(*w)) <= mpmath.mpf(10) ** (-thresh_digits)
+
+    return stop
+
+
 # ---- evaluation helpers --------------------------------------------------------------------------
 def _values_for(flow: Flow, i: int | None) -> dict:
     """Constant values (coordinate ``i`` of per-coordinate ones) as exact SymPy numbers."""

@@ -246,19 +246,18 @@ def test_fixed_point_backend_refuses_non_polynomial_fields():
         integrate(ODESystem((y,), (sp.exp(y),)), [0], 1, backend="fixed")
 
 
-@pytest.mark.parametrize("n, kind", [(2, "_FastJet"), (20, "FixedJet")])
+@pytest.mark.parametrize("n, kind", [(2, "_FastJet"), (20, "LimbJet")])
 def test_fast_backend_picks_its_jet_from_the_program_and_is_reproducible(n, kind):
-    """Small polynomial programs run the mpfr code, product-rich ones the fixed-point jet; the
-    choice is a function of the program, so repeated runs give the same digits, bit for bit."""
+    """Small polynomial programs run the mpfr code, product-rich ones the machine-word
+    fixed-point jet; the choice is a function of the program, so repeated runs give the same
+    digits, bit for bit."""
     from numerics.taylor.integrator import compile_system
-    from numerics.taylor.jet_fast import prefers_fixed
-    from numerics.taylor import jet_fixed
+    from numerics.taylor.jet_fast import prefers_limbs
     sysm, y0 = _diagonal_net(n, 2)
     a = integrate(sysm, y0, 2, dps=30, backend="fast")
     jet = compile_system(sysm, dps=30)[1]
     assert type(jet).__name__ == kind
-    fixed = jet if kind == "FixedJet" else jet_fixed.FixedJet(decompose(sysm), 150)
-    assert prefers_fixed(fixed) == (kind == "FixedJet")
+    assert prefers_limbs(decompose(sysm)) == (kind == "LimbJet")
     b = integrate(sysm, y0, 2, dps=30, backend="fast")
     assert a.final == b.final and a.times == b.times          # reproducible, not just close
     c = integrate(sysm, y0, 2, dps=30, backend="reference")

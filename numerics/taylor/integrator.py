@@ -248,132 +248,160 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
         raise ProblemError(f"{system.name or 'ODE'}: {system.size} states but {len(y0)} initial values")
     be = get_backend(backend)
     prec = _work_prec(dps)
-    work_dps = dps + GUARD_DPS
     tc = _time.perf_counter()
     program, jet = compile_system(system, dps=dps, backend=backend)
     compile_seconds = _time.perf_counter() - tc
 
+    gen = _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, t0, max_norm,
+                       order, be, prec, program, getattr(jet, "scaled", False), compile_seconds)
     with mpmath.workprec(prec), be.context(prec):
-        tol_m = _to_mpf(tol, "tol") if tol is not None else mpmath.mpf(10) ** (-dps)
-        if not (0 < tol_m < 1):
-            raise ProblemError(f"tol must lie in (0, 1), got {mpmath.nstr(tol_m, 5)}")
-        if tol_m < mpmath.mpf(10) ** (-(work_dps - 2)):
-            raise PrecisionTooLow(f"tol = {mpmath.nstr(tol_m, 3)} is finer than {dps} digits (+{GUARD_DPS} "
-                                  f"guard) can deliver; raise dps to at least {int(-mpmath.log10(tol_m)) + 2 - GUARD_DPS}")
-        K = order if order is not None else order_for(tol_m)
-        if K < 2:
-            raise ProblemError(f"order must be >= 2, got {K}")
-        ta, tb = _to_mpf(t0, "t0"), _to_mpf(t_end, "t_end")
-        if tb < ta:
-            raise ProblemError(f"t_end = {mpmath.nstr(tb, 10)} lies before t0 = {mpmath.nstr(ta, 10)}")
-        ym = [_to_mpf(v, f"y0[{i}] ({program.names[i]})") for i, v in enumerate(y0)]
-        bound = _to_mpf(max_norm, "max_norm")
-        thr = _to_mpf(stop.threshold, "stop threshold") if isinstance(stop, Speed) else None
-        if until_converged and stop is None:
-            raise ProblemError("until_converged=True needs a stop condition (Speed(threshold) or a callable)")
-        if stop is not None and thr is None and not callable(stop):
-            raise ProblemError(f"stop must be a Speed(threshold) or a callable(t, y) -> bool, got {stop!r}")
+        return _drive(gen, lambda t, y, K, hint, steps: _jet_at(jet, system, program, t, y, be, steps, K, hint))
 
-        N = be.from_mpf
-        t, tend = N(ta), N(tb)
-        y = [N(v) for v in ym]
-        one, zero = N(1), N(0)
-        safety = N(mpmath.exp(-mpmath.mpf(7) / 10 / (K - 1)))
-        tol_root = N(tol_m ** (mpmath.mpf(1) / K))
-        inv_j = {K - 1: one / (K - 1), K: one / K}
-        eps_t = N(mpmath.mpf(2) ** (-prec + 8))
 
-        to_mpf = be.to_mpf
-
-        def report(v):
-            with mpmath.workdps(dps):
-                return +to_mpf(v)
-
-        def stopped_at(tn, yn, speed) -> bool:
-            if stop is None:
-                return False
-            if thr is not None:
-                return speed < thr
-            return bool(stop(report(tn), [report(v) for v in yn]))
-
-        traj = Trajectory([], be.name, dps, compile_seconds, 0.0, _to_mpf=be.to_mpf, _work_prec=prec,
-                          _points=[(t, None, y)])
-        ti = _time.perf_counter()
-        steps = 0
-        scaled = getattr(jet, "scaled", False)
-        hint = None
+def _drive(gen, taylor):
+    """Run one integration generator: every request (t, y, K, hint, steps) is answered with
+    the Taylor coefficients; the generator's return value is the trajectory."""
+    try:
+        req = next(gen)
         while True:
-            if t >= tend:  # the speed at the end point (order 1 is enough)
-                if stop is not None or until_converged:
-                    speed_n = _norm(_jet_at(jet, system, program, t, y, be, steps, 1), 1, zero)
-                    traj.final_speed = report(speed_n)
-                    traj.stopped = stop is not None and stopped_at(t, y, be.to_mpf(speed_n))
+            req = gen.send(taylor(*req))
+    except StopIteration as done:
+        return done.value
+
+
+def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, t0, max_norm, order,
+                 be, prec, program, scaled, compile_seconds):
+    """The integration of :func:`integrate` as a generator that yields its requests for Taylor
+    coefficients, (t, y, K, hint, steps), and receives them -- so that several flows of one
+    program can share the jet calls (:mod:`numerics.taylor.batch`) with the same step logic,
+    digit for digit.  The caller holds the precision contexts (mpmath and the backend's)."""
+    work_dps = dps + GUARD_DPS
+    tol_m = _to_mpf(tol, "tol") if tol is not None else mpmath.mpf(10) ** (-dps)
+    if not (0 < tol_m < 1):
+        raise ProblemError(f"tol must lie in (0, 1), got {mpmath.nstr(tol_m, 5)}")
+    if tol_m < mpmath.mpf(10) ** (-(work_dps - 2)):
+        raise PrecisionTooLow(f"tol = {mpmath.nstr(tol_m, 3)} is finer than {dps} digits (+{GUARD_DPS} "
+                              f"guard) can deliver; raise dps to at least {int(-mpmath.log10(tol_m)) + 2 - GUARD_DPS}")
+    K = order if order is not None else order_for(tol_m)
+    if K < 2:
+        raise ProblemError(f"order must be >= 2, got {K}")
+    ta, tb = _to_mpf(t0, "t0"), _to_mpf(t_end, "t_end")
+    if tb < ta:
+        raise ProblemError(f"t_end = {mpmath.nstr(tb, 10)} lies before t0 = {mpmath.nstr(ta, 10)}")
+    ym = [_to_mpf(v, f"y0[{i}] ({program.names[i]})") for i, v in enumerate(y0)]
+    bound = _to_mpf(max_norm, "max_norm")
+    thr = _to_mpf(stop.threshold, "stop threshold") if isinstance(stop, Speed) else None
+    if until_converged and stop is None:
+        raise ProblemError("until_converged=True needs a stop condition (Speed(threshold) or a callable)")
+    if stop is not None and thr is None and not callable(stop):
+        raise ProblemError(f"stop must be a Speed(threshold) or a callable(t, y) -> bool, got {stop!r}")
+
+    N = be.from_mpf
+    t, tend = N(ta), N(tb)
+    y = [N(v) for v in ym]
+    one, zero = N(1), N(0)
+    safety = N(mpmath.exp(-mpmath.mpf(7) / 10 / (K - 1)))
+    tol_root = N(tol_m ** (mpmath.mpf(1) / K))
+    inv_j = {K - 1: one / (K - 1), K: one / K}
+    eps_t = N(mpmath.mpf(2) ** (-prec + 8))
+
+    to_mpf = be.to_mpf
+
+    def report(v):
+        with mpmath.workdps(dps):
+            return +to_mpf(v)
+
+    def stopped_at(tn, yn, speed) -> bool:
+        if stop is None:
+            return False
+        if thr is not None:
+            return speed < thr
+        return bool(stop(report(tn), [report(v) for v in yn]))
+
+    traj = Trajectory([], be.name, dps, compile_seconds, 0.0, _to_mpf=be.to_mpf, _work_prec=prec,
+                      _points=[(t, None, y)])
+    ti = _time.perf_counter()
+    steps = 0
+    hint = None
+    while True:
+        if t >= tend:  # the speed at the end point (order 1 is enough)
+            if stop is not None or until_converged:
+                speed_n = _norm((yield (t, y, 1, None, steps)), 1, zero)
+                traj.final_speed = report(speed_n)
+                traj.stopped = stop is not None and stopped_at(t, y, be.to_mpf(speed_n))
+            break
+        coeffs = (yield (t, y, K, hint, steps))
+        speed_n = _norm(coeffs, 1, zero)
+        if stop is not None and stopped_at(t, y, be.to_mpf(speed_n)):
+            traj.stopped, traj.final_speed = True, report(speed_n)
+            break
+        if steps >= max_steps:
+            raise NotConverged(f"{system.name or 'ODE'}: {max_steps} steps reached at t = "
+                               f"{mpmath.nstr(be.to_mpf(t), 12)} before t_end = {mpmath.nstr(tb, 12)}; "
+                               f"speed ||f|| = {mpmath.nstr(be.to_mpf(speed_n), 5)}")
+        ynorm = max(abs(v) for v in y) if y else zero
+        scale = ynorm if ynorm > one else one
+        left = tend - t
+        for _ in range(2):
+            nK1, nK = _norm(coeffs, K - 1, zero), _norm(coeffs, K, zero)
+            if not (_finite(nK) and _finite(nK1) and _finite(speed_n)):
+                raise _singular(system, program, t, y, be, steps, "a Taylor coefficient is not finite")
+            rhos = [(scale / n) ** inv_j[j] for j, n in ((K - 1, nK1), (K, nK)) if n > zero]
+            if rhos:
+                rho = min(rhos)
+                h = tol_root * rho * safety
+                h_full = h
+                if h > left:
+                    h = left
+            else:  # the last two coefficients vanish: the series is (locally) a polynomial
+                rho, h, h_full = None, left, left
+            # a fixed-point jet is accurate for steps up to its unit: recompute for longer ones
+            if not scaled or h <= _unit(coeffs):
                 break
-            coeffs = _jet_at(jet, system, program, t, y, be, steps, K, hint)
-            speed_n = _norm(coeffs, 1, zero)
-            if stop is not None and stopped_at(t, y, be.to_mpf(speed_n)):
-                traj.stopped, traj.final_speed = True, report(speed_n)
-                break
-            if steps >= max_steps:
-                raise NotConverged(f"{system.name or 'ODE'}: {max_steps} steps reached at t = "
-                                   f"{mpmath.nstr(be.to_mpf(t), 12)} before t_end = {mpmath.nstr(tb, 12)}; "
-                                   f"speed ||f|| = {mpmath.nstr(be.to_mpf(speed_n), 5)}")
-            ynorm = max(abs(v) for v in y) if y else zero
-            scale = ynorm if ynorm > one else one
-            left = tend - t
-            for _ in range(2):
-                nK1, nK = _norm(coeffs, K - 1, zero), _norm(coeffs, K, zero)
-                if not (_finite(nK) and _finite(nK1) and _finite(speed_n)):
-                    raise _singular(system, program, t, y, be, steps, "a Taylor coefficient is not finite")
-                rhos = [(scale / n) ** inv_j[j] for j, n in ((K - 1, nK1), (K, nK)) if n > zero]
-                if rhos:
-                    rho = min(rhos)
-                    h = tol_root * rho * safety
-                    h_full = h
-                    if h > left:
-                        h = left
-                else:  # the last two coefficients vanish: the series is (locally) a polynomial
-                    rho, h, h_full = None, left, left
-                # a fixed-point jet is accurate for steps up to its unit: recompute for longer ones
-                if not scaled or h <= jet.unit:
-                    break
-                coeffs = _jet_at(jet, system, program, t, y, be, steps, K, h)
-            hint = h_full
-            if h_full <= eps_t * (abs(t) if abs(t) > one else one):
-                raise FlowBlowUp(f"{system.name or 'ODE'}: step size collapsed to {mpmath.nstr(be.to_mpf(h_full), 3)} "
-                                 f"at t = {mpmath.nstr(be.to_mpf(t), 15)}; ||y|| = {mpmath.nstr(be.to_mpf(ynorm), 5)}"
-                                 f" (largest: {_largest(program, y)})")
-            # estimated size of the omitted terms y_{K+1} h^{K+1} + ...: geometric with ratio q
-            if rho is None:
-                err = zero
-            else:
-                q = h / rho
-                err = nK * h ** K * q / (one - q)
-            if hasattr(coeffs, "evaluate"):
-                ynew = coeffs.evaluate(h)
-            else:
-                ynew = []
-                for c in coeffs:
-                    v = c[K]
-                    for x in c[K - 1::-1]:
-                        v = v * h + x
-                    ynew.append(v)
-            traj._steps.append((be.to_mpf(t), be.to_mpf(h), coeffs))
-            t = t + h if h != left else tend
-            y = ynew
-            steps += 1
-            nrm = max(abs(v) for v in y) if y else zero
-            if not _finite(nrm) or nrm > bound:
-                raise FlowBlowUp(f"{system.name or 'ODE'}: ||y||_inf = {mpmath.nstr(be.to_mpf(nrm), 5)} exceeds "
-                                 f"{mpmath.nstr(bound, 3)} at t = {mpmath.nstr(be.to_mpf(t), 15)} "
-                                 f"(largest: {_largest(program, y)}) after {steps} steps")
-            traj._points.append((t, err, y))
-            traj.orders.append(K)
-        traj.integrate_seconds = _time.perf_counter() - ti
+            coeffs = (yield (t, y, K, h, steps))
+        hint = h_full
+        if h_full <= eps_t * (abs(t) if abs(t) > one else one):
+            raise FlowBlowUp(f"{system.name or 'ODE'}: step size collapsed to {mpmath.nstr(be.to_mpf(h_full), 3)} "
+                             f"at t = {mpmath.nstr(be.to_mpf(t), 15)}; ||y|| = {mpmath.nstr(be.to_mpf(ynorm), 5)}"
+                             f" (largest: {_largest(program, y)})")
+        # estimated size of the omitted terms y_{K+1} h^{K+1} + ...: geometric with ratio q
+        if rho is None:
+            err = zero
+        else:
+            q = h / rho
+            err = nK * h ** K * q / (one - q)
+        if hasattr(coeffs, "evaluate"):
+            ynew = coeffs.evaluate(h)
+        else:
+            ynew = []
+            for c in coeffs:
+                v = c[K]
+                for x in c[K - 1::-1]:
+                    v = v * h + x
+                ynew.append(v)
+        traj._steps.append((be.to_mpf(t), be.to_mpf(h), coeffs))
+        t = t + h if h != left else tend
+        y = ynew
+        steps += 1
+        nrm = max(abs(v) for v in y) if y else zero
+        if not _finite(nrm) or nrm > bound:
+            raise FlowBlowUp(f"{system.name or 'ODE'}: ||y||_inf = {mpmath.nstr(be.to_mpf(nrm), 5)} exceeds "
+                             f"{mpmath.nstr(bound, 3)} at t = {mpmath.nstr(be.to_mpf(t), 15)} "
+                             f"(largest: {_largest(program, y)}) after {steps} steps")
+        traj._points.append((t, err, y))
+        traj.orders.append(K)
+    traj.integrate_seconds = _time.perf_counter() - ti
     if until_converged and not traj.stopped:
         raise NotConverged(f"{system.name or 'ODE'}: stop condition not met by t = {mpmath.nstr(traj.t_final, 12)} "
                            f"({len(traj.orders)} steps); final speed ||f|| = {mpmath.nstr(traj.final_speed, 5)}")
     return traj
+
+
+
+def _unit(coeffs):
+    """The unit 2^s of a scaled series: steps up to it are evaluated at full accuracy."""
+    import gmpy2
+    return gmpy2.mul_2exp(gmpy2.mpfr(1), coeffs.s)
 
 
 def _jet_at(jet, system, program, t, y, be, steps, K, hint=None):
@@ -388,6 +416,8 @@ def _norm(coeffs, k, zero):
     """max_i |y_ik| as a native number (fixed-point series convert the one maximum)."""
     if not coeffs:
         return zero
+    if hasattr(coeffs, "norm"):  # limb series (numerics.taylor.jet_limbs) convert one order only
+        return coeffs.norm(k)
     m = max(abs(c[k]) for c in coeffs)
     return coeffs.value(m, k) if hasattr(coeffs, "value") else m
 

@@ -1,0 +1,599 @@
+r"""Machine-word fixed-point Taylor jet for polynomial fields: exact integer mantissas held in
+float64 limbs, products and linear maps as BLAS matrix products.
+
+Same number model and rounding contract as :mod:`numerics.taylor.jet_fixed` (block floating point,
+one exponent per order, unit/scaled steps): node x at order k is an integer mantissa
+
+.. math:: x_k = A_k\, 2^{-(F + k s)},\qquad H = 2^s,\qquad F \ge P + 2,
+
+so the rescaled coefficients :math:`x_k H^k` are fixed-point numbers with F fractional bits.
+Each mantissa is split into ``nl`` limbs of L bits, :math:`A = \sum_l a_l 2^{Ll}`, stored as
+float64: the limbs below the top are kept in :math:`[-1, 2^L]` and the top limb (the sign)
+in :math:`(-2^L, 2^L)`.  Every limb product is below :math:`2^{2L}` and every sum of a product
+or a Cauchy convolution has at most :math:`(K+2)\,n_l` terms, so with
+
+.. math:: (K + 2)\, n_l\, 2^{2L} \le 2^{52}
+
+(L = 20-22 at 30-120 digits) every float64 operation of a dot product is exact: a Cauchy product
+:math:`\sum_j a_j b_{k-j}` of a whole level of nodes is one batched matrix product
+(nodes x limbs x orders), its limb anti-diagonals one more matrix product, and exactness ends
+with a carry normalisation (floor division by :math:`2^L`, a few parallel rounds).  Dropping the
+F low bits (whole limbs) then rounds towards :math:`-\infty` up to one unit of the low part's
+carries, i.e. an absolute error below :math:`2\cdot 2^{-F} \le 2^{-P-1}` per coefficient, the same
+bound as jet_fixed's floor.
+
+Linear nodes (:math:`r = Xw - y`, :math:`g = X^\top r`, the output scales) are folded along
+chains of linear nodes into one rational matrix per level with a small common denominator per
+row, :math:`v = (N a)/d + c`, applied as an exact matrix product on the limbs (BLAS) and one
+multiplication by the fixed-point constant :math:`2^{Lm}/d` (rounded to unit, exact when d is a
+power of two).  The step :math:`y_{k+1} = f_k\,2^s/(k+1)` is the same multiplication.  A value that
+outgrows the limbs (:math:`|x_k H^k| \ge 2^{L(n_l - n_f)}`) is detected at the end of each order
+and the call falls back to the mpz jet (:mod:`numerics.taylor.jet_fixed`) -- a deterministic
+choice, so the digits of a run never depend on timing.  Pure NumPy; the only compiled code is
+NumPy's BLAS.
+"""
+from __future__ import annotations
+
+import math
+
+import gmpy2
+import numpy as np
+import sympy as sp
+from gmpy2 import mpfr, mpz
+
+from . import jet_fixed
+from .decompose import Program
+
+POLYNOMIAL = jet_fixed.POLYNOMIAL
+#: integer limbs above the fraction: |x_k H^k| < 2^(L * INT_LIMBS) (else the mpz fallback)
+INT_LIMBS = 1
+#: a folded linear row's integer numerators sum to at most this (exact N a on limbs)
+MAX_ROW_WEIGHT = 2 ** 20
+#: ... and its common denominator at most this
+MAX_DEN = 2 ** 30
+
+
+class LimbOverflow(ArithmeticError):
+    """A value outgrew the integer limbs: the caller falls back to the mpz jet."""
+
+
+def supports(program: Program) -> bool:
+    """Polynomial nodes with rational linear coefficients only."""
+    return all(n.op in POLYNOMIAL for n in program.nodes) and all(
+        sp.sympify(c).is_Rational for n in program.nodes if n.op == "lin" for c in n.coeffs)
+
+
+def layout(P: int, K: int, limb: int | None = None) -> tuple:
+    r"""(L, nf, nl): the widest limb L with :math:`(K+2)\,n_l\,2^{2L} \le 2^{52}`,
+    nf = :math:`\lceil (P+2)/L \rceil` fraction limbs, nl = nf + :data:`INT_LIMBS`."""
+    for L in ([limb] if limb else range(24, 11, -1)):
+        nf = -(-(P + 2) // L)
+        nl = nf + INT_LIMBS
+        if limb or (K + 2) * nl * 2.0 ** (2 * L) <= 2.0 ** 52:
+            return L, nf, nl
+    raise ValueError(f"no limb width for order {K}")  # pragma: no cover (K in the thousands)
+
+
+def to_limbs(M, L: int, nl: int) -> np.ndarray:
+    """Integers (a list of int/mpz) -> float64 limbs (len, nl); the top limb signed.
+
+    The nl - 1 low limbs come from the two's-complement bytes of each number (unpacked to bits,
+    grouped by L: three times faster than shifts on object arrays); a value too large keeps a
+    top limb of 2^L (clipped: no float overflow), which the jet's overflow check then catches."""
+    M = [int(m) for m in M]
+    n, nb = len(M), L * (nl - 1)
+    out = np.empty((n, nl))
+    if nb:
+        W = (nb + 7) // 8
+        mask = (1 << nb) - 1
+        buf = b"".join((m & mask).to_bytes(W, "little") for m in M)
+        bits = np.unpackbits(np.frombuffer(buf, np.uint8).reshape(n, W), axis=1, bitorder="little")[:, :nb]
+        out[:, :nl - 1] = bits.reshape(n, nl - 1, L) @ (2.0 ** np.arange(L))
+    big = 1 << L
+    out[:, nl - 1] = [float(max(min(m >> nb, big), -big)) for m in M]
+    return out
+
+
+def from_limbs(A: np.ndarray, L: int) -> np.ndarray:
+    """float64 limbs (..., nl) -> exact integers (object array of mpz)."""
+    Ai = A.astype(np.int64)
+    v = Ai[..., -1].astype(object)
+    for j in range(A.shape[-1] - 2, -1, -1):
+        v = (v << L) + Ai[..., j].astype(object)
+    if isinstance(v, np.ndarray):
+        return v
+    return np.asarray(v, dtype=object)
+
+
+def carry(R: np.ndarray, base: float, rounds: int) -> np.ndarray:
+    """Carry normalisation in place along the first (limb) axis: ``rounds`` parallel rounds of
+    floor division by the power-of-two base (exact while |values| < 2^53); the last limb keeps
+    the sign and is never reduced.  See :func:`rounds_for` for how many rounds."""
+    lo, hi = R[:-1], R[1:]
+    inv = 1.0 / base
+    for _ in range(rounds):
+        q = lo * inv
+        np.floor(q, out=q)
+        lo -= q * base
+        hi += q
+    return R
+
+
+def fold(R: np.ndarray, top: int, base: float) -> np.ndarray:
+    """Limbs ``top`` and above summed into limb ``top`` (Horner from the highest: every partial
+    sum is exact while the value fits the limbs; one that does not stays large and is caught by
+    the overflow check); returns the limbs up to ``top``."""
+    if R.shape[0] > top + 1:
+        acc = R[-1].copy()
+        for j in range(R.shape[0] - 2, top - 1, -1):
+            acc *= base
+            acc += R[j]
+        R[top] = acc
+    return R[:top + 1]
+
+
+#: a product's limbs more than LOW below the first kept one are never formed: their carry into
+#: the kept limbs is below 2^(52 - LOW L) < 1, so with the carries of the LOW limbs kept the
+#: result is within 2 units of 2^-F of the exact floor (F >= P + 2: below 2^-(P+1))
+LOW = 3
+
+#: limbs below the top stay within |a| <= 2^L (1 + SLACK) after the carry rounds: the products
+#: then stay below 2^(2L) (1 + 2 SLACK + SLACK^2), inside the factor-2 margin of :func:`layout`
+SLACK = 2.0 ** -9
+
+
+def rounds_for(bound: float, L: int) -> int:
+    """Carry rounds that bring limbs of magnitude <= ``bound`` to <= 2^L (1 + SLACK): a round
+    leaves a remainder in [0, 2^L) plus the carry from below, at most bound / 2^L + 1."""
+    n = 0
+    while bound > 2.0 ** L * (1 + SLACK):
+        bound = 2.0 ** L + math.floor(bound / 2.0 ** L) + 1
+        n += 1
+    return max(n, 1)
+
+
+def _conv_matrix(n1: int, n2: int, width: int) -> np.ndarray:
+    """0/1 matrix summing the anti-diagonals p + q of an (n1, n2) outer product into ``width``."""
+    C = np.zeros((n1 * n2, width))
+    for p in range(n1):
+        for q in range(n2):
+            C[p * n2 + q, p + q] = 1.0
+    return C
+
+
+def _mantissa(x, bits: int) -> mpz:
+    return jet_fixed._mantissa(x, bits)
+
+
+def _exact_mantissa(c, bits: int) -> mpz:
+    """floor(c 2^bits) of an exact SymPy number (rationals exactly, others at bits + 64)."""
+    c = sp.sympify(c)
+    if c.is_Rational:
+        return mpz((int(c.p) << bits) // int(c.q)) if bits >= 0 else mpz(int(c.p) // (int(c.q) << -bits))
+    with gmpy2.context(gmpy2.get_context(), precision=bits + 128):
+        return _mantissa(jet_fixed._as_mpfr(c, bits + 128), bits)
+
+
+# ---- the plan: products by level, linear maps folded into one rational matrix per level -------
+def _fold(program: Program, live: set):
+    """Materialised nodes and the expansion of every needed linear combination over them.
+
+    A linear node is materialised when a product uses it; every other linear node is expanded
+    into its consumers (exact rational arithmetic), so chains r = Xw - y, g = X^T r become one
+    matrix.  Returns (materialised lin nodes, {node: (terms {base: Rational}, constant)})."""
+    nodes = program.nodes
+    used_by_product = {j for i in live if nodes[i].op in ("mul", "sq") for j in nodes[i].args}
+    mat = {i for i in live if nodes[i].op == "lin" and i in used_by_product}
+
+    for attempt in range(2):
+        memo: dict = {}
+        work = [0]
+
+        def expand(i, top):
+            n = nodes[i]
+            if n.op != "lin" or (i in mat and not top):
+                return {i: sp.Integer(1)}, sp.Integer(0)
+            if (i, top) in memo:
+                return memo[(i, top)]
+            terms: dict = {}
+            c0 = sp.sympify(n.value)
+            for c, j in zip(n.coeffs, n.args):
+                t, cj = expand(j, False)
+                c0 = c0 + c * cj
+                work[0] += len(t)
+                if work[0] > FOLD_BUDGET and attempt == 0:  # X^T X of a large model: fold nothing
+                    raise _FoldTooLarge
+                for b, v in t.items():
+                    terms[b] = terms.get(b, 0) + c * v
+            out = ({b: v for b, v in terms.items() if v != 0}, c0)
+            memo[(i, top)] = out
+            return out
+
+        need = sorted(mat) + [o for o in program.outputs]
+        try:
+            exp = {i: expand(i, True) for i in set(need)}
+        except _FoldTooLarge:
+            exp = None
+        if exp is not None and all(_row_ok(t) for t, _ in exp.values()):
+            return mat, exp
+        # folding made numerators too large: materialise every linear node instead
+        mat = {i for i in live if nodes[i].op == "lin"}
+    return None
+
+
+#: folding linear chains costs about this many exact term updates at most (n = 50 diagonal net:
+#: 1.3e5, 0.8 s); beyond it every linear node is computed as its own stage instead
+FOLD_BUDGET = 200_000
+
+
+class _FoldTooLarge(Exception):
+    pass
+
+
+def _row_ok(terms: dict) -> bool:
+    if not terms:
+        return True
+    d = math.lcm(*(int(v.q) for v in terms.values()))
+    return d <= MAX_DEN and sum(abs(int(v * d)) for v in terms.values()) <= MAX_ROW_WEIGHT
+
+
+_FOLDS: dict = {}  # program key -> folded plan (the same for every precision)
+
+
+class LimbJet:
+    r"""``jet(t0, y0, K, hint=None)`` -> :class:`LimbSeries` of the states (see the module
+    docstring); ``unit`` = :math:`H = 2^s` after a call, as for :class:`jet_fixed.FixedJet`.
+
+    ``limb`` and ``rounds`` override the limb width and the carry rounds -- for the negative
+    controls of the tests only (a too-wide limb or a dropped carry must break the agreement)."""
+
+    scaled = True
+
+    def __init__(self, program: Program, prec: int, *, limb: int | None = None, rounds: int | None = None):
+        if not supports(program):
+            raise ValueError("the limb jet handles polynomial fields with rational linear coefficients only")
+        self.program = program
+        self.P = self.prec = prec
+        self._limb, self._rounds_override = limb, rounds
+        nodes = program.nodes
+        live = jet_fixed._live(program)
+        folded = _FOLDS.get(program.key)
+        if folded is None:
+            if len(_FOLDS) > 64:  # property tests build thousands of programs
+                _FOLDS.clear()
+            folded = _FOLDS[program.key] = _fold(program, live)
+        if folded is None:
+            raise ValueError("linear coefficients too large for exact limb products")
+        mat, exp = folded
+        # base nodes: states, time, constants, products, materialised linear nodes
+        base = sorted(i for i in live if nodes[i].op != "lin" or i in mat)
+        level: dict = {}
+        deps: dict = {}
+        for i in base:
+            n = nodes[i]
+            if n.op in ("state", "const", "time"):
+                level[i], deps[i] = 0, ()
+            elif n.op == "lin":
+                deps[i] = tuple(exp[i][0])
+            else:
+                deps[i] = tuple(n.args)
+        for i in base:  # node indices are topological; expansions refer to earlier base nodes
+            if i not in level:
+                level[i] = 1 + max((level[j] for j in deps[i]), default=0)
+        # rows: states first (contiguous), then time, constants, then each stage contiguous
+        rows: list = list(program.states)
+        rows += [i for i in base if nodes[i].op in ("time", "const")]
+        stages_def: dict = {}
+        for i in base:
+            if level[i]:
+                kind = "prod" if nodes[i].op in ("mul", "sq") else "lin"
+                stages_def.setdefault((level[i], kind), []).append(i)
+        order = sorted(stages_def)
+        for key in order:
+            rows += stages_def[key]
+        self.row = row = {i: r for r, i in enumerate(rows)}
+        self.N = len(rows)
+        self.ns = len(program.states)
+        self.time = row.get(program.time) if program.time is not None and program.time in row else None
+        self.consts = [(row[i], nodes[i].value) for i in base if nodes[i].op == "const"]
+        self.stages = []
+        self.products = 0
+        for key in order:
+            members = stages_def[key]
+            o0 = row[members[0]]
+            out = slice(o0, o0 + len(members))
+            if key[1] == "prod":
+                a = [row[nodes[i].args[0]] for i in members]
+                b = [row[nodes[i].args[-1]] for i in members]
+                self.stages.append(("prod", out, _index(a), _index(b)))
+                self.products += len(members)
+            else:
+                self.stages.append(("lin",) + self._lin_rows(out, [exp[i] for i in members]))
+        self.outputs = self._lin_rows(slice(0, self.ns), [exp[o] for o in program.outputs])
+        self.groups = len(self.stages) + 1
+        self._layouts: dict = {}
+        self._fixed = None
+
+    def _lin_rows(self, out, exps):
+        """(out, args, N, den, c0): the rows sum_b (N_rb / d_r) x_b + c_r of a linear stage."""
+        args = sorted({self.row[b] for t, _ in exps for b in t})
+        col = {r: c for c, r in enumerate(args)}
+        N = np.zeros((len(exps), max(1, len(args))))
+        dens, c0s = [], []
+        for r, (t, c0) in enumerate(exps):
+            d = math.lcm(1, *(int(v.q) for v in t.values()))
+            for b, v in t.items():
+                N[r, col[self.row[b]]] += int(v * d)
+            dens.append(d)
+            c0s.append(sp.sympify(c0) * d)
+        weight = float(np.abs(N).sum(axis=1).max()) if len(exps) else 0.0
+        return out, _index(args) if args else None, N, dens, c0s, weight
+
+    # -- per-order layout: limb width, constant tables -------------------------------------------
+    def _layout(self, K: int):
+        lay = self._layouts.get(K)
+        if lay is not None:
+            return lay
+        L, nf, nl = layout(self.P, K, self._limb)
+        F = nf * L
+        base = 2.0 ** L
+        lay = {"L": L, "nf": nf, "nl": nl, "F": F, "base": base,
+               "convT": np.ascontiguousarray(_conv_matrix(nl, nl, 2 * nl - 1).T[nf - LOW:]),
+               "prod_rounds": self._rounds_override if self._rounds_override is not None
+               else rounds_for(2.0 ** 53, L),
+               "consts": [(r, to_limbs([_exact_mantissa(c, F)], L, nl)[0]) for r, c in self.consts],
+               "stages": [self._lin_tables(st[1:], L, nl, F) if st[0] == "lin" else None for st in self.stages],
+               "dk": {}}
+        lay["out"] = self._lin_tables(self.outputs, L, nl, F, with_den=False)
+        self._layouts[K] = lay
+        return lay
+
+    def _lin_tables(self, st, L, nl, F, with_den=True):
+        """Limb tables of a linear stage: extra limbs for the growth of N a, the carry rounds,
+        the constants c d 2^F (order 0), and the limbs of 2^(L m)/d (None when every d = 1)."""
+        out, args, N, dens, c0s, weight = st
+        ex = max(1, math.ceil(math.log2(weight + 2) / L))
+        nlx = nl + ex
+        rounds = self._rounds_override if self._rounds_override is not None \
+            else rounds_for((weight + 1) * 2.0 ** L * (1 + SLACK), L)
+        C0 = to_limbs([_exact_mantissa(c, F) for c in c0s], L, nlx).T.copy() if c0s else None
+        if C0 is not None and not C0.any():
+            C0 = None
+        # a multiplication by a constant may take the raw sums N a + c (limbs up to xbound)
+        # when every row of its Toeplitz matrix sums to less than 2^52 / xbound (see _linear)
+        xbound = (weight + 1) * 2.0 ** L * (1 + SLACK)
+        t = {"nlx": nlx, "rounds": rounds, "C0": C0, "D": None, "T": None, "xbound": xbound,
+             "NT": np.ascontiguousarray(N.T)}
+        if with_den and any(d != 1 for d in dens):
+            t.update(self._den_tables([mpz(1) for _ in dens], dens, L, nl, nlx))
+        return t
+
+    def _den_tables(self, nums, dens, L, nl, nlx):
+        r"""Per-row constants :math:`\lfloor 2^{L m}\,\text{num}/d\rfloor` as limbs (m = nlx + 1
+        fraction limbs: the rounding of the constant costs below one unit of a value < 2^(L nlx))."""
+        m = nlx + 1
+        vals = [(mpz(n) << (L * m)) // d for n, d in zip(nums, dens)]
+        md = max(1, -(-max(int(v).bit_length() for v in vals) // L))
+        W = nlx + md - 1
+        lo = m - LOW   # result limbs below m - LOW are never formed (see LOW)
+        if len(set(vals)) == 1:  # one constant for every row: a Toeplitz matrix, Y = T X
+            d = to_limbs(vals[:1], L, md)[0]
+            T = np.zeros((W, nlx))
+            for p in range(nlx):
+                T[p:p + md, p] = d
+            # d and convT serve batches whose flows have different units (one constant a column)
+            return {"D": None, "T": np.ascontiguousarray(T[lo:]), "m": m, "d": d,
+                    "rowsum": float(np.abs(T).sum(axis=1).max()),
+                    "convT": np.ascontiguousarray(_conv_matrix(nlx, md, W).T[lo:])}
+        D = to_limbs(vals, L, md).T.copy()                        # (md, G)
+        return {"D": D, "T": None, "m": m, "md": md,
+                "convT": np.ascontiguousarray(_conv_matrix(nlx, md, W).T[lo:])}
+
+    def _dk(self, lay, s: int, k: int):
+        """Output tables for order k: the step multiplies row r by 2^s / ((k+1) d_r)."""
+        key = (s, k)
+        t = lay["dk"].get(key)
+        if t is None:
+            out = lay["out"]
+            _, _, _, dens, _, _ = self.outputs
+            if s >= 0:
+                nums, ds = [mpz(1) << s for _ in dens], [d * (k + 1) for d in dens]
+            else:
+                nums, ds = [mpz(1) for _ in dens], [(d * (k + 1)) << -s for d in dens]
+            t = self._den_tables(nums, ds, lay["L"], lay["nl"], out["nlx"])
+            lay["dk"][key] = t
+        return t
+
+    # -- evaluation ------------------------------------------------------------------------------
+    def __call__(self, t0, y0, K, hint=None):
+        return self.batch([(t0, y0, K, hint)])[0]
+
+    def batch(self, requests) -> list:
+        r"""Taylor coefficients for several flows of this program at once: ``requests`` are
+        ``(t0, y0, K, hint)``; flows with the same K share every matrix product (the flows
+        are one more axis of the limb arrays: products batched over nodes and flows, the
+        linear maps :math:`N a` matrix-matrix).  Each flow's coefficients are exactly those
+        of a call on its own (exact integer arithmetic does not depend on what it is batched
+        with); a flow whose values outgrow the limbs falls back alone."""
+        out = [None] * len(requests)
+        byK: dict = {}
+        for i, (t0, y0, K, hint) in enumerate(requests):
+            byK.setdefault(K, []).append(i)
+        for K, idx in byK.items():
+            ss = [_unit_exp(requests[i][3]) for i in idx]
+            res = self._run([requests[i][0] for i in idx], [requests[i][1] for i in idx], K, ss)
+            for i, r in zip(idx, res):
+                if r is None:  # outgrew the limbs: the mpz jet for this flow
+                    if self._fixed is None:
+                        self._fixed = jet_fixed.FixedJet(self.program, self.P)
+                    t0, y0, K_, hint = requests[i]
+                    r = self._fixed(t0, y0, K_, hint)
+                out[i] = r
+        self.unit = gmpy2.mul_2exp(mpfr(1), out[-1].s)
+        return out
+
+    def _run(self, t0s, y0s, K, ss) -> list:
+        """LimbSeries per flow (None for a flow that outgrew the limbs)."""
+        lay = self._layout(K)
+        L, nf, nl, F, base = lay["L"], lay["nf"], lay["nl"], lay["F"], lay["base"]
+        N, ns, Bf = self.N, self.ns, len(y0s)
+        # node-major: S[i B + b, k, l] is limb l of node i of flow b at order k (a product's
+        # operands are then plain strided matrices for BLAS); the carries run on the limb-major
+        # results of each stage
+        S = np.zeros((N * Bf, K + 1, nl))
+        if ns:
+            M = [_mantissa(v, F) for i in range(ns) for v in (y[i] for y in y0s)]
+            S[:ns * Bf, 0] = to_limbs(M, L, nl)
+        for r, c in lay["consts"]:
+            S[r * Bf:(r + 1) * Bf, 0] = c[None, :]
+        if self.time is not None:
+            tr = slice(self.time * Bf, (self.time + 1) * Bf)
+            S[tr, 0] = to_limbs([_mantissa(t0, F) for t0 in t0s], L, nl)
+            if K >= 1:
+                if F + min(ss) < 0:
+                    return [None] * Bf
+                S[tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl)
+        convT, pr = lay["convT"], lay["prod_rounds"]
+        stages = [(st, tab, _expand(st[1], Bf), _expand(st[2], Bf), _expand(st[3], Bf) if st[0] == "prod" else None)
+                  for st, tab in zip(self.stages, lay["stages"])]
+        outs = self.outputs
+        top = S[:, :, nl - 1]
+        for k in range(K):
+            for st, tab, out, a, b in stages:
+                if st[0] == "prod":
+                    A = S[a, :k + 1]                              # (G B, k+1, nl)
+                    B = S[b, k::-1]                               # orders reversed
+                    G = A.shape[0]
+                    R = np.matmul(A.transpose(0, 2, 1), B)                     # (G B, nl, nl)
+                    R = convT @ R.reshape(G, nl * nl).T                # limbs nf-LOW .. 2nl-1
+                    carry(R, base, pr)
+                    v = fold(R, LOW + nl - 1, base)[LOW:]
+                else:
+                    v = self._linear(st[1:], tab, S, k, lay, None, Bf, a)
+                S[out, k] = v.T
+            dks = [self._dk(lay, s, k) for s in ss]
+            S[:ns * Bf, k + 1] = self._linear(outs, lay["out"], S, k, lay, dks, Bf,
+                                              _expand(outs[1], Bf), ss).T
+        # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
+        # limb at its order, whatever it did to the orders after it
+        ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
+        return [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
+                for b in range(Bf)]
+
+    def _linear(self, st, tab, S, k, lay, dks, Bf, args, ss=None):
+        """(N a)/d (+ c at order 0), or the step's f_k 2^s/((k+1) d), on limbs (nl, G B)."""
+        nl, base = lay["nl"], lay["base"]
+        _, _, N, _, _, _ = st
+        G = N.shape[0]
+        X = np.zeros((tab["nlx"], G * Bf))
+        if args is not None:
+            if Bf == 1:
+                np.matmul(S[args, k].T, tab["NT"], out=X[:nl])
+            else:  # matrix-matrix: (G x A) times (A x flows limbs)
+                A = N.shape[1]
+                Y = (N @ S[args, k].reshape(A, Bf * nl)).reshape(G, Bf, nl)
+                X[:nl].reshape(nl, G, Bf)[...] = Y.transpose(2, 0, 1)
+        if k == 0 and tab["C0"] is not None:
+            X += tab["C0"] if Bf == 1 else np.repeat(tab["C0"], Bf, axis=1)
+        if dks is None:
+            t = tab
+        elif len(set(ss)) == 1:
+            t = dks[0]
+        else:  # flows with different units: one constant per column
+            md = max(len(d["d"]) for d in dks)
+            cols = np.zeros((md, Bf))
+            for j, d in enumerate(dks):
+                cols[:len(d["d"]), j] = d["d"]
+            key = ("percol", tab["nlx"], md)
+            if key not in lay:
+                nlx, m = tab["nlx"], dks[0]["m"]
+                lay[key] = np.ascontiguousarray(_conv_matrix(nlx, md, nlx + md - 1).T[m - LOW:])
+            # the same terms X_p d_q as each flow's Toeplitz product (raw sums too): same digits
+            t = {"T": None, "D": np.repeat(cols[:, None, :], G, axis=1).reshape(md, G * Bf),
+                 "convT": lay[key], "rowsum": max(d["rowsum"] for d in dks)}
+        # the raw sums N a + c (limbs below xbound) times the constant stay exact when every
+        # result limb sum_p X_p T_rp is below 2^52; else the carry first.  The same decision
+        # for a flow alone and in a batch (per-column constants have the same terms): same digits
+        if not tab["xbound"] * t.get("rowsum", math.inf) < 2.0 ** 52:
+            carry(X, base, tab["rounds"] + (k == 0))
+        if t["T"] is not None:
+            Y = t["T"] @ X
+        elif t["D"] is not None:
+            D = t["D"] if t["D"].shape[1] == G * Bf else np.repeat(t["D"], Bf, axis=1)
+            Y = t["convT"] @ (X[:, None, :] * D[None, :, :]).reshape(-1, G * Bf)
+        else:
+            return fold(X, nl - 1, base)
+        carry(Y, base, lay["prod_rounds"])
+        return fold(Y, LOW + nl - 1, base)[LOW:]
+
+
+def _unit_exp(hint) -> int:
+    """s with the unit H = 2^s in [2 hint, 4 hint) (0 without a hint), as jet_fixed."""
+    if hint is None or not hint > 0:
+        return 0
+    return int(gmpy2.ceil(gmpy2.log2(hint))) + 1
+
+
+def _expand(ix, Bf: int):
+    """Node rows -> the rows of those nodes in every one of Bf flows (row i B + b)."""
+    if ix is None or Bf == 1:
+        return ix
+    if isinstance(ix, slice):
+        return slice(ix.start * Bf, ix.stop * Bf)
+    return (np.asarray(ix)[:, None] * Bf + np.arange(Bf)).ravel()
+
+
+def _index(rows):
+    """A slice when ``rows`` are consecutive (a view instead of a gather), else an index array."""
+    if rows and list(rows) == list(range(rows[0], rows[0] + len(rows))):
+        return slice(rows[0], rows[0] + len(rows))
+    return np.array(rows, dtype=np.intp)
+
+
+class LimbSeries:
+    r"""Taylor coefficients of the states as limbs ``C[l, i, k]``, :math:`x_k = A_k 2^{-(F + k s)}`;
+    the integrator reads norms of single orders and the step's end point; dense output converts."""
+
+    def __init__(self, C: np.ndarray, F: int, s: int, L: int, nf: int):
+        self.C, self.F, self.s, self.L, self.nf = C, F, s, L, nf
+
+    def __len__(self):
+        return self.C.shape[1]
+
+    def __bool__(self):
+        return self.C.shape[1] > 0
+
+    def norm(self, k: int):
+        """max_i |y_ik| (mpfr, exact conversion of the largest mantissa)."""
+        m = max(abs(x) for x in from_limbs(self.C[:, :, k].T, self.L))
+        return gmpy2.mul_2exp(mpfr(m), -(self.F + k * self.s))
+
+    def value(self, A, k: int):
+        return gmpy2.mul_2exp(mpfr(A), -(self.F + k * self.s))
+
+    def evaluate(self, h) -> list:
+        r"""Every state's polynomial at step ``h`` (mpfr): :math:`\sum_k A_k \sigma^k` with
+        :math:`\sigma = h/2^s \le 1` in fixed point (powers floored, one limb product, one carry)."""
+        F, L, nf = self.F, self.L, self.nf
+        nl, ns, K1 = self.C.shape
+        sig = _mantissa(h, F - self.s)
+        pw = [mpz(1) << F]
+        for _ in range(K1 - 1):
+            pw.append((pw[-1] * sig) >> F)
+        PW = to_limbs(pw, L, nl)                                   # (K+1, nl)
+        R = np.matmul(self.C.transpose(1, 0, 2), PW)               # (ns, nl, nl)
+        R = _conv_matrix(nl, nl, 2 * nl - 1).T @ R.reshape(ns, nl * nl).T
+        base = 2.0 ** L
+        carry(R, base, rounds_for(2.0 ** 53, L))
+        v = fold(R, nf + nl - 1, base)[nf:]
+        return [gmpy2.mul_2exp(mpfr(x), -F) for x in from_limbs(v.T, L)]
+
+    def rows_int(self):
+        """Mantissas as exact integers, (states, orders)."""
+        return from_limbs(self.C.transpose(1, 2, 0), self.L)
+
+    def mpf_rows(self) -> list:
+        import mpmath
+        M = self.rows_int()
+        F, s = self.F, self.s
+        return [[mpmath.mpf((int(A), -(F + k * s))) for k, A in enumerate(c)] for c in M]

@@ -1,0 +1,166 @@
+"""The machine-word fixed-point jet (numerics.taylor.jet_limbs): limbs in float64, BLAS products.
+
+Cross-checked against the mpmath reference jet and against the mpz fixed-point jet, at 30, 60
+and 120 digits; the negative controls (a limb too wide for exact float64 sums, a dropped carry)
+show that the same comparisons fail when the arithmetic is not exact."""
+import gmpy2
+import mpmath
+import pytest
+import sympy as sp
+
+from numerics import ODESystem
+from numerics.errors import ProblemError
+from numerics.taylor import jet_fixed, jet_limbs
+from numerics.taylor.decompose import decompose
+from numerics.taylor.integrator import _work_prec, integrate
+from numerics.taylor.jet_reference import _ReferenceJet
+from numerics.taylor.jets import exact_to_mpf
+
+from test_integrator import _diagonal_net
+
+y, t = sp.symbols("y t")
+
+
+def _jets(sysm, y0, dps, K, hint, **kw):
+    """(limb coefficients, reference coefficients, unit) at the working precision of ``dps``."""
+    prog = decompose(sysm)
+    P = _work_prec(dps)
+    with gmpy2.context(gmpy2.get_context(), precision=P), mpmath.workprec(P):
+        x0 = [gmpy2.mpfr(0)] + [jet_fast_mpfr(exact_to_mpf(v, P)) for v in y0]
+        lj = jet_limbs.LimbJet(prog, P, **kw)
+        s = int(gmpy2.ceil(gmpy2.log2(gmpy2.mpfr(hint)))) + 1     # the unit 2^s of LimbJet.__call__
+        lj.unit = gmpy2.mul_2exp(gmpy2.mpfr(1), s)
+        got = lj._run([x0[0]], [x0[1:]], K, [s])[0]   # the limb arithmetic, without the fallback
+        rows = None if got is None else got.mpf_rows()
+        ref = _ReferenceJet(prog, P + 40)
+    with mpmath.workprec(P + 40):
+        want = ref(mpmath.mpf(0), [exact_to_mpf(v, P + 40) for v in y0], K)
+    return rows, want, mpmath.mpf(lj.unit), P
+
+
+def jet_fast_mpfr(x):
+    from numerics.taylor.jet_fast import mpf_to_mpfr
+    return mpf_to_mpfr(x)
+
+
+def _worst(rows, want, H, P):
+    r"""Largest error of the rescaled coefficients :math:`x_k H^k`, in units of :math:`2^{-P}`
+    (absolute below 1, relative above, like the integrator's error control)."""
+    with mpmath.workprec(P + 40):
+        worst = mpmath.mpf(0)
+        for a, b in zip(rows, want):
+            for k, (p, q) in enumerate(zip(a, b)):
+                e = abs(p - q) * H ** k / max(1, abs(q) * H ** k)
+                worst = max(worst, e * mpmath.mpf(2) ** P)
+        return worst
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast")  # the broken controls
+@pytest.mark.parametrize("dps", [30, 60, pytest.param(120, marks=pytest.mark.slow)])
+def test_limb_jet_agrees_with_the_mpmath_reference_and_controls_fail(dps):
+    sysm, y0 = _diagonal_net(4, 2)
+    K = 2 * dps // 3
+    rows, want, H, P = _jets(sysm, y0, dps, K, "0.005")
+    assert rows is not None
+    # fixed point with F >= P + 2 fractional bits and < 3 units of 2^-F per operation:
+    # the rounding stays below one unit of 2^-P per order (measured: 0.05 units at every dps)
+    assert _worst(rows, want, H, P) < K
+    # negative controls: a dropped carry, a limb too wide for exact float64 sums -- each is
+    # either caught by the overflow check or far off the reference
+    for kw in ({"rounds": 0}, {"limb": 30}):
+        bad, _, _, _ = _jets(sysm, y0, dps, K, "0.005", **kw)
+        assert bad is None or _worst(bad, want, H, P) > 2 ** 40
+
+
+@pytest.mark.parametrize("dps", [30, 60, pytest.param(120, marks=pytest.mark.slow)])
+def test_limb_backend_integrates_like_the_reference_and_the_mpz_jet(dps):
+    sysm, y0 = _diagonal_net(4, 2)
+    a = integrate(sysm, y0, 2, dps=dps, backend="limbs")
+    f = integrate(sysm, y0, 2, dps=dps, backend="fixed")
+    b = integrate(sysm, y0, 2, dps=dps, backend="reference")
+    assert a.orders == f.orders
+    with mpmath.workdps(dps + 20):
+        assert max(abs(p - q) for p, q in zip(a.final, b.final)) < mpmath.mpf(10) ** -(dps - 1)
+        assert max(abs(p - q) for p, q in zip(a.final, f.final)) < mpmath.mpf(10) ** -(dps - 1)
+        # dense output between step points, against the reference's
+        tm = a.times[len(a.times) // 2] + mpmath.mpf(1) / 1000
+        assert max(abs(p - q) for p, q in zip(a.at(tm), b.at(tm))) < mpmath.mpf(10) ** -(dps - 1)
+        # negative control: a slightly different initial state lands elsewhere
+        c = integrate(sysm, [sp.Rational(101, 1000)] + y0[1:], 2, dps=dps, backend="limbs")
+        assert max(abs(p - q) for p, q in zip(c.final, b.final)) > mpmath.mpf(10) ** -8
+
+
+def test_values_too_large_for_the_limbs_fall_back_to_the_mpz_jet():
+    # y' = t y from 10^12: the state outgrows the integer limb, the call falls back
+    ty = ODESystem((y,), (t * y,), time=t)
+    y0 = sp.Integer(10) ** 12
+    tr = integrate(ty, [y0], 2, dps=30, backend="limbs")
+    with mpmath.workdps(60):
+        exact = mpmath.mpf(10) ** 12 * mpmath.exp(2)
+        assert abs(tr.final[0] - exact) / exact < mpmath.mpf(10) ** -28
+        assert abs(tr.final[0] - exact * mpmath.mpf("1.000001")) / exact > mpmath.mpf(10) ** -12
+    prog = decompose(ty)
+    P = _work_prec(30)
+    with gmpy2.context(gmpy2.get_context(), precision=P):
+        out = jet_limbs.LimbJet(prog, P)(gmpy2.mpfr(0), [gmpy2.mpfr(10) ** 12], 20, gmpy2.mpfr("0.1"))
+    assert isinstance(out, jet_fixed.FixedSeries)
+
+
+def test_limb_backend_refuses_irrational_linear_coefficients():
+    sysm = ODESystem((y,), (sp.sqrt(2) * y * y - y,))
+    assert not jet_limbs.supports(decompose(sysm))
+    with pytest.raises(ProblemError, match="rational"):
+        integrate(sysm, [1], 1, backend="limbs")
+    # the fast backend still integrates it (mpfr code)
+    assert integrate(sysm, [sp.Rational(1, 2)], 1, backend="fast").final
+
+
+# ---- batched flows (numerics.taylor.batch): shared jet calls, per-flow steps, same digits ------
+def test_batched_flows_are_identical_to_single_runs_digit_for_digit():
+    from numerics.taylor.batch import integrate_batch
+    from numerics.taylor.integrator import compile_system
+    sysm, y0 = _diagonal_net(8, 3)
+    assert type(compile_system(sysm, dps=30)[1]).__name__ == "LimbJet"
+    y0s = [[v * sp.Rational(j + 5, 8) for v in y0] for j in range(5)]
+    y0s[2] = [sp.Rational(7, 10)] + y0s[2][1:]          # a flow with other steps and units
+    singles = [integrate(sysm, y, 3, dps=30) for y in y0s]
+    batch = integrate_batch(sysm, y0s, 3, dps=30)
+    assert len({a.times[1] for a in singles}) == len(singles)  # the flows take different steps
+    for a, b in zip(singles, batch):
+        assert a.orders == b.orders and a.times == b.times and a.final == b.final
+        assert a.step_errors == b.step_errors
+    # negative control: the batch does not hand one flow's trajectory to another
+    assert batch[0].final != batch[1].final
+
+
+def test_batched_flows_with_a_stop_condition_and_other_jets():
+    from numerics.taylor.batch import integrate_batch
+    from numerics.taylor.integrator import Speed
+    sysm, y0 = _diagonal_net(2, 1)                      # a small program: the mpfr code, no batch
+    y0s = [y0, [v * 2 for v in y0]]
+    stop = Speed("1e-12")
+    singles = [integrate(sysm, y, 10 ** 4, dps=30, stop=stop, until_converged=True) for y in y0s]
+    batch = integrate_batch(sysm, y0s, 10 ** 4, dps=30, stop=stop, until_converged=True)
+    for a, b in zip(singles, batch):
+        assert a.stopped and b.stopped and a.times == b.times and a.final == b.final
+    with pytest.raises(ProblemError, match="initial values"):
+        integrate_batch(sysm, [y0[:1]], 1)
+
+
+def test_run_many_gives_the_run_pairs_of_run():
+    """numerics.checks.run_many: flows of one program batched at both precisions, the same
+    RunPairs as one run per flow (and a mirror check on them gives the same verdict)."""
+    from numerics.checks import run, run_many
+    from numerics.flows import gradient_flow
+    from numerics.problems import random_problem
+    from theory.catalog import diagonal
+    p = diagonal.quadratic(8)
+    pr = random_problem(8, 4, seed=3)
+    flows = [gradient_flow(p, pr.X, pr.y, values={"alpha": sp.Rational(j, 10)}, duals=False) for j in (2, 3, 5)]
+    assert len({f.system for f in flows}) == 1
+    many = run_many(flows, dps=30, t_end=2)
+    for f, m in zip(flows, many):
+        one = run(f, dps=30, t_end=2)
+        assert m.flow is f and m.lo.final == one.lo.final and m.hi.final == one.hi.final
+        assert m.lo.times == one.lo.times and m.hi.times == one.hi.times
+    assert many[0].lo.final != many[1].lo.final
