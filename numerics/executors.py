@@ -53,10 +53,11 @@ def validate(workers: int | None, scheduler: str | None, flag: str = "--workers"
 
 @contextlib.contextmanager
 def open_executor(workers: int | None = None, scheduler: str | None = None, *,
-                  timeout: float = CONNECT_TIMEOUT):
+                  timeout: float | None = None):
     """A context yielding an executor: ``None`` (serial) when ``workers == 1`` or nothing is
     asked, a process pool of ``workers`` processes, or the executor of a Dask ``Client``
-    connected to ``scheduler`` (``tcp://HOST:PORT``), within ``timeout`` seconds."""
+    connected to ``scheduler`` (``tcp://HOST:PORT``), within ``timeout`` seconds
+    (default :data:`CONNECT_TIMEOUT`)."""
     validate(workers, scheduler)
     if scheduler is not None:
         client = connect(scheduler, timeout=timeout)
@@ -86,7 +87,7 @@ def open_executor(workers: int | None = None, scheduler: str | None = None, *,
         ex.shutdown(wait=True)
 
 
-def connect(address: str, *, timeout: float = CONNECT_TIMEOUT):
+def connect(address: str, *, timeout: float | None = None):
     """A ``distributed.Client`` on ``address``; an ``IbcheckError`` (one line) when the optional
     extra is missing or the scheduler does not answer within ``timeout`` seconds."""
     try:
@@ -94,6 +95,7 @@ def connect(address: str, *, timeout: float = CONNECT_TIMEOUT):
     except ImportError:
         raise IbcheckError("--scheduler needs Dask's distributed package: "
                            "pip install \"ibcheck[distributed]\"") from None
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
     try:
         return Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as e:
