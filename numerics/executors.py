@@ -79,9 +79,12 @@ def open_executor(workers: int | None = None, scheduler: str | None = None, *,
     try:
         yield ex
     except BaseException:  # Ctrl-C, a closed pipe, an error: stop the workers at once
-        ex.shutdown(wait=False, cancel_futures=True)
-        for proc in list((getattr(ex, "_processes", None) or {}).values()):
+        procs = list((getattr(ex, "_processes", None) or {}).values())  # shutdown forgets them
+        for proc in procs:
             proc.terminate()
+        # no cancel_futures: Python 3.11's pool manager then fails on the cancelled futures
+        # (InvalidStateError, a traceback); with its workers gone it marks them broken and ends
+        ex.shutdown(wait=False)
         raise
     else:
         ex.shutdown(wait=True)
@@ -113,15 +116,9 @@ def ordered_map(executor, fn: Callable, jobs: Sequence, *, cost: Callable | None
             yield fn(j)
         return
     order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i])) if cost else range(len(jobs))
-    futures = {}
-    for i in order:
-        futures[i] = executor.submit(_call, fn, jobs[i])
-    try:
-        for i in range(len(jobs)):
-            yield futures[i].result()
-    finally:
-        for f in futures.values():
-            f.cancel()
+    futures = {i: executor.submit(_call, fn, jobs[i]) for i in order}
+    for i in range(len(jobs)):  # on an error, the executor's owner stops the rest (open_executor)
+        yield futures[i].result()
 
 
 def default_workers() -> int:
