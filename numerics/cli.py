@@ -420,9 +420,18 @@ def cmd_check(args) -> int:
 
     # entries are independent: one job each on a process pool or a Dask cluster (--scheduler),
     # the longest first (ENTRY_SECONDS), the rows printed in catalog order
+    finished = []
+
+    def done(i):  # the counter and ETA follow the entries as they finish, in any order
+        finished.append(i)
+        if len(targets) > 1 and not quiet:
+            k, el = len(finished), time.perf_counter() - t_start
+            print(f"  [{k}/{len(targets)}] {targets[i]} done; {_fmt_s(el)} elapsed, "
+                  f"ETA {_fmt_s(el / k * (len(targets) - k))}", file=sys.stderr, flush=True)
+
     with open_executor(None if scheduler else jobs, scheduler) as ex:
-        results = ordered_map(ex, run, targets, cost=lambda t: ENTRY_SECONDS.get(t, BASE_SECONDS))
-        for k, (target, rows) in enumerate(zip(targets, results), 1):
+        results = ordered_map(ex, run, targets, cost=lambda t: ENTRY_SECONDS.get(t, BASE_SECONDS), done=done)
+        for target, rows in zip(targets, results):
             for rec in rows:
                 records.append(rec)
                 if not args.json:
@@ -430,11 +439,6 @@ def cmd_check(args) -> int:
                         print(_header(), flush=True)
                         header_done = True
                     print(_row(rec, wide=args.wide), flush=True)
-            if len(targets) > 1 and not quiet:
-                el = time.perf_counter() - t_start
-                eta = el / k * (len(targets) - k)
-                print(f"  [{k}/{len(targets)}] {target} done; {_fmt_s(el)} elapsed, ETA {_fmt_s(eta)}",
-                      file=sys.stderr, flush=True)
     failed = [r for r in records if not r["passed"]]
     skipped = [r for r in records if r["status"] == "skipped"]
     total = time.perf_counter() - t_start

@@ -106,19 +106,37 @@ def connect(address: str, *, timeout: float | None = None):
         raise IbcheckError(f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s ({why})") from None
 
 
-def ordered_map(executor, fn: Callable, jobs: Sequence, *, cost: Callable | None = None) -> Iterable:
+def ordered_map(executor, fn: Callable, jobs: Sequence, *, cost: Callable | None = None,
+                done: Callable | None = None) -> Iterable:
     """``fn(job)`` for every job, yielded in the order of ``jobs``. On an executor every job is
     submitted at once, the most costly first when ``cost(job)`` estimates it (the longest jobs
-    start first, so the workers finish together); ``None`` runs them here, one by one."""
+    start first, so the workers finish together); ``None`` runs them here, one by one.
+    ``done(i)`` is called here (the caller's thread) as job ``i`` finishes, in finishing order
+    (a progress counter)."""
+    import concurrent.futures
+
     jobs = list(jobs)
     if executor is None:
-        for j in jobs:
-            yield fn(j)
+        for i, j in enumerate(jobs):
+            r = fn(j)
+            if done:
+                done(i)
+            yield r
         return
     order = sorted(range(len(jobs)), key=lambda i: -cost(jobs[i])) if cost else range(len(jobs))
     futures = {i: executor.submit(_call, fn, jobs[i]) for i in order}
-    for i in range(len(jobs)):  # on an error, the executor's owner stops the rest (open_executor)
-        yield futures[i].result()
+    index = {f: i for i, f in futures.items()}
+    pending, finished, nxt = set(futures.values()), set(), 0
+    while nxt < len(jobs):  # on an error, the executor's owner stops the rest (open_executor)
+        if nxt not in finished:
+            ready, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for f in sorted(ready, key=index.get):
+                finished.add(index[f])
+                if done:
+                    done(index[f])
+            continue
+        yield futures[nxt].result()
+        nxt += 1
 
 
 def default_workers() -> int:
