@@ -429,10 +429,10 @@ def cmd_check(args) -> int:
             print(f"  [{k}/{len(targets)}] {targets[i]} done; {_fmt_s(el)} elapsed, "
                   f"ETA {_fmt_s(el / k * (len(targets) - k))}", file=sys.stderr, flush=True)
 
-    if len(targets) > 1 and not quiet and jobs > 1:
-        print(f"  [0/{len(targets)}] started on {'the cluster ' + scheduler if scheduler else f'{jobs} processes'}, "
-              "the longest entries first", file=sys.stderr, flush=True)
     with open_executor(None if scheduler else jobs, scheduler) as ex:
+        if len(targets) > 1 and not quiet and jobs > 1:  # connected, the pool up: say so
+            print(f"  [0/{len(targets)}] started on {'the cluster ' + scheduler if scheduler else f'{jobs} processes'}, "
+                  "the longest entries first", file=sys.stderr, flush=True)
         results = ordered_map(ex, run, targets, cost=lambda t: ENTRY_SECONDS.get(t, BASE_SECONDS), done=done)
         for target, rows in zip(targets, results):
             for rec in rows:
