@@ -16,7 +16,7 @@ raise the precision). The residual, tolerance and estimate are all reported.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import mpmath
@@ -47,11 +47,27 @@ class RunPair:
     t_end: object
     converged: bool
     seconds: float
+    #: the states of both runs on a grid, by number of points, computed once for all the checks
+    #: of this pair (each law, the mirror identity, ... samples the same grid)
+    _states: dict = field(default_factory=dict, compare=False, repr=False)
 
     def grid(self, points: int = GRID) -> list:
         with mpmath.workdps(self.dps + self.extra):
             T = mpmath.mpf(self.t_end)
             return [T * k / (points - 1) for k in range(points)]
+
+    def states(self, points: int = GRID) -> tuple:
+        """``(lo states, hi states)`` on :meth:`grid` (a trajectory's ``at`` is a pure function
+        of ``t``, rounded to that run's own digits, so sharing the states changes no digit)."""
+        hit = self._states.get(points)
+        if hit is None:
+            ts = self.grid(points)
+            with mpmath.workdps(self.dps):  # each run sampled at its own precision, as always
+                lo = tuple(tuple(self.lo.at(t)) for t in ts)
+            with mpmath.workdps(self.dps + self.extra):
+                hi = tuple(tuple(self.hi.at(t)) for t in ts)
+            hit = self._states[points] = (lo, hi)
+        return hit
 
 
 def compile_exprs(exprs: Sequence, symbols: Sequence) -> Callable:
@@ -192,11 +208,12 @@ def _verdict(flow, claim, kind, r, e, tau, dps, t0, symbolic, **details):
 def _sample(runs: RunPair, quantity: Callable, points: int = GRID):
     """(values at dps, values at dps+extra) of ``quantity(state)`` on the common grid."""
     lo_vals, hi_vals = [], []
-    for t in runs.grid(points):
+    lo_states, hi_states = runs.states(points)
+    for ylo, yhi in zip(lo_states, hi_states):
         with mpmath.workdps(runs.dps):
-            lo_vals.append(quantity(runs.lo.at(t)))
+            lo_vals.append(quantity(list(ylo)))
         with mpmath.workdps(runs.dps + runs.extra):
-            hi_vals.append(quantity(runs.hi.at(t)))
+            hi_vals.append(quantity(list(yhi)))
     return lo_vals, hi_vals
 
 

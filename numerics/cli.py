@@ -28,6 +28,13 @@ DEFAULT_SEED = 2024
 #: measured seconds of one catalog entry at 30 digits on one core (``check --all --jobs 1``
 #: divided by the entries), the base of the time estimate printed before long work
 BASE_SECONDS = 4.0
+#: measured seconds of the costliest catalog entries, cold cache, 30 digits, on one core (this
+#: 2-core machine): only the order in which ``check --all`` starts its jobs (longest first, so
+#: the workers finish together); the rows and their order do not depend on it
+ENTRY_SECONDS = {"diagonal-product": 21, "mw-decay": 17, "relu-spline-gaussian": 13,
+                 "diagonal-product-pm": 9, "diagonal-power4-decay": 8.5, "relu-spline-uniform": 7,
+                 "linear-net-2x3x2x2": 5, "diagonal-quadratic": 4.7, "diagonal-depth3": 4.4,
+                 "weightnorm-L3": 4.3, "diagonal-quadratic-decay": 4, "diagonal-depth4": 3.5}
 
 
 def version() -> str:
@@ -364,11 +371,6 @@ def _check_records(target: str, *, dps, seed, sets, backend, regimes, progress, 
     return [verdict_record(v) for v in verdicts]
 
 
-def _worker_init() -> None:
-    # workers leave Ctrl-C to the parent, which terminates them at once
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _estimate(n_targets: int, dps: int, jobs: int) -> float:
     """Seconds expected: the 30-digit base cost, times (dps/30)^1.6 (measured on
     diagonal-depth3: 3.7 s, 7.8 s, 32.8 s at 30, 60, 120 digits), spread over the jobs."""
@@ -389,6 +391,10 @@ def cmd_check(args) -> int:
         raise IbcheckError("check needs a catalog name, a spec file, or --all")
     if args.jobs is not None and args.jobs < 1:
         raise IbcheckError(f"--jobs must be at least 1, got {args.jobs}")
+    scheduler = getattr(args, "scheduler", None)
+    if scheduler is not None:
+        from .executors import validate
+        validate(args.jobs, scheduler, "--jobs/--workers")
     bounds.check_dps(args.dps)
     targets = list(CATALOG) if args.all else [args.target]
     quiet = args.json or args.quiet
@@ -396,6 +402,8 @@ def cmd_check(args) -> int:
     if sets and args.all:
         raise IbcheckError("--set applies to one target; it cannot be combined with --all")
     jobs = min(len(targets), args.jobs or os.cpu_count() or 1)
+    if scheduler is not None:
+        jobs = len(targets)  # the cluster decides; every entry is a job of its own
     # workers stay silent when several run (their lines would interleave); the parent reports
     # a counter and an ETA per finished target instead
     progress = _silent if (quiet and not args.verbose) or jobs > 1 else _say
@@ -407,17 +415,26 @@ def cmd_check(args) -> int:
     run = functools.partial(_check_records, dps=args.dps, seed=args.seed, sets=sets, backend=args.backend,
                             regimes=not args.no_regimes, progress=progress, keep_going=args.all,
                             limits=bounds.limits())
-    pool = None
     header_done = False
-    try:
-        if jobs == 1:
-            results = map(run, targets)
-        else:  # entries are independent: one process each, rows printed in catalog order
-            import multiprocessing
+    from .executors import open_executor, ordered_map
 
-            pool = multiprocessing.Pool(jobs, initializer=_worker_init)
-            results = pool.imap(run, targets)
-        for k, (target, rows) in enumerate(zip(targets, results), 1):
+    # entries are independent: one job each on a process pool or a Dask cluster (--scheduler),
+    # the longest first (ENTRY_SECONDS), the rows printed in catalog order
+    finished = []
+
+    def done(i):  # the counter and ETA follow the entries as they finish, in any order
+        finished.append(i)
+        if len(targets) > 1 and not quiet:
+            k, el = len(finished), time.perf_counter() - t_start
+            print(f"  [{k}/{len(targets)}] {targets[i]} done; {_fmt_s(el)} elapsed, "
+                  f"ETA {_fmt_s(el / k * (len(targets) - k))}", file=sys.stderr, flush=True)
+
+    with open_executor(None if scheduler else jobs, scheduler) as ex:
+        if len(targets) > 1 and not quiet and jobs > 1:  # connected, the pool up: say so
+            print(f"  [0/{len(targets)}] started on {'the cluster ' + scheduler if scheduler else f'{jobs} processes'}, "
+                  "the longest entries first", file=sys.stderr, flush=True)
+        results = ordered_map(ex, run, targets, cost=lambda t: ENTRY_SECONDS.get(t, BASE_SECONDS), done=done)
+        for target, rows in zip(targets, results):
             for rec in rows:
                 records.append(rec)
                 if not args.json:
@@ -425,20 +442,6 @@ def cmd_check(args) -> int:
                         print(_header(), flush=True)
                         header_done = True
                     print(_row(rec, wide=args.wide), flush=True)
-            if len(targets) > 1 and not quiet:
-                el = time.perf_counter() - t_start
-                eta = el / k * (len(targets) - k)
-                print(f"  [{k}/{len(targets)}] {target} done; {_fmt_s(el)} elapsed, ETA {_fmt_s(eta)}",
-                      file=sys.stderr, flush=True)
-    except BaseException:
-        if pool is not None:  # Ctrl-C, a closed pipe, an error: kill the workers at once
-            pool.terminate()
-            pool = None
-        raise
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
     failed = [r for r in records if not r["passed"]]
     skipped = [r for r in records if r["status"] == "skipped"]
     total = time.perf_counter() - t_start
@@ -472,7 +475,11 @@ def cmd_reproduce(args) -> int:
     except KeyError as e:
         raise IbcheckError(str(e.args[0])) from None
     out = Path(args.out) if args.out else reproduce.default_out_dir(args.name)
-    report = mod.run(out, quick=args.quick, progress=_say)
+    from .executors import open_executor, validate
+
+    validate(args.workers, args.scheduler)
+    with open_executor(args.workers, args.scheduler) as ex:  # the sweep's points as jobs
+        report = reproduce.run(mod, out, quick=args.quick, progress=_say, executor=ex)
     print(report.table)
     for f in report.files:
         print(f"wrote {f}", file=sys.stderr)
@@ -700,8 +707,11 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--set", action="append", metavar="NAME=VALUE", help="value of a constant, e.g. alpha=1/10")
     pc.add_argument("--backend", choices=("fast", "mpmath"), default="fast", help="integrator arithmetic")
     pc.add_argument("--no-regimes", action="store_true", help="skip the alpha -> 0 / oo sweeps")
-    pc.add_argument("--jobs", type=int, default=None,
+    pc.add_argument("--jobs", "--workers", dest="jobs", type=int, default=None,
                     help="processes for --all (default: one per core; 1 = serial)")
+    pc.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="run --all's entries on a Dask cluster (tcp://HOST:8786; extra 'distributed'; "
+                         "docs/distributed.md)")
     pc.add_argument("--json", action="store_true", help="one strict JSON document with one record per claim")
     pc.add_argument("--wide", action="store_true", help="whole claims and model names in the table")
     pc.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -729,6 +739,10 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--list", action="store_true", help="the available reproductions")
     pr.add_argument("--out", default=None, help="output folder (default docs/reproductions/NAME)")
     pr.add_argument("--quick", action="store_true", help="a smaller sweep (for tests and a first look)")
+    pr.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="processes for the sweep's points (default: the reproduction's own choice)")
+    pr.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                    help="run the sweep's points on a Dask cluster (docs/distributed.md)")
     return ap
 
 

@@ -217,9 +217,10 @@ def check_potential_limit(claim: LimitingRegularizer, pot: MirrorPotential, *, m
     # change between the two evaluations is the error estimate of every defect
     extra = max(abs(int(mpmath.log10(abs(mpmath.mpmathify(sp.N(a, 20)))))) for a in scales)
     runs = []
+    # built once: SymPy work and mpmath callables that read the precision when called
+    R = _normalised_potential(pot, claim, values)
     for prec in (dps + 4 * extra + 10, dps + 4 * extra + 10 + max(10, dps // 2)):
         with mpmath.workdps(prec):
-            R = _normalised_potential(pot, claim, values)
             ds = []
             for a in scales:
                 am = exact_to_mpf(a, mpmath.mp.prec)

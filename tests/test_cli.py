@@ -311,9 +311,11 @@ def test_ctrl_c_stops_check_all_within_seconds():
     p = _cli("check", "--all", "--jobs", "2",
              preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL), os.setpgrp()))
     line = b""
-    while b"[1/" not in line:  # wait until real work is under way
-        line = p.stderr.readline()
+    while b"[0/" not in line:  # the workers have their entries (the longest first, so the first
+        line = p.stderr.readline()  # one to finish comes late): let them work, then interrupt
         assert line, "check --all ended before its first target"
+    time.sleep(2)
+    assert p.poll() is None, "check --all ended before the interrupt"
     os.killpg(p.pid, signal.SIGINT)
     t0 = time.perf_counter()
     p.wait(timeout=30)

@@ -110,11 +110,11 @@ def check_time_mirror(runs: RunPair, pot, schedule, *, symbolic: str = "", label
 
     lo, hi = [], []
     ts = runs.grid()
-    for t in ts:
+    for t, ylo, yhi in zip(ts, *runs.states()):  # the states shared with the other checks of runs
         with mpmath.workdps(runs.dps):
-            lo.append(q(runs.lo.at(t), t))
+            lo.append(q(list(ylo), t))
         with mpmath.workdps(runs.dps + runs.extra):
-            hi.append(q(runs.hi.at(t), t))
+            hi.append(q(list(yhi), t))
     with mpmath.workdps(runs.dps + runs.extra):
         r = max(max(abs(d) for d in dv) / s for dv, s in lo)
         e = max(max(abs(x - y) for x, y in zip(dl, dh)) / sl for (dl, sl), (dh, _) in zip(lo, hi))

@@ -6,7 +6,9 @@ that defines
 * ``SUMMARY``: one line for ``ibcheck reproduce --list``;
 * ``run(out_dir: pathlib.Path, *, quick: bool, progress) -> Report``: the float64 sweep (NumPy),
   its high-precision spot checks, and the files it wrote (a Markdown table, and a plot when
-  matplotlib is installed).
+  matplotlib is installed). With an ``executor=None`` keyword, the sweep's independent points
+  run on that :class:`concurrent.futures.Executor` (``ibcheck reproduce NAME --workers N`` or
+  ``--scheduler ADDRESS``; :mod:`numerics.executors`), with results equal to a serial run.
 
 Modules are found by name, so adding a reproduction touches no registry.
 """
@@ -48,6 +50,21 @@ def load(name: str):
     if name not in known:
         raise KeyError(f"no reproduction {name!r}; known: {', '.join(sorted(known)) or '(none yet)'}")
     return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+
+
+def run(mod, out_dir: Path, *, quick: bool, progress, executor=None) -> Report:
+    """``mod.run(...)``, with its sweep on ``executor`` (:mod:`numerics.executors`) when one is
+    given; a reproduction without a sweep to spread refuses one (``IbcheckError``) instead of
+    ignoring it."""
+    import inspect
+
+    if executor is None:
+        return mod.run(out_dir, quick=quick, progress=progress)
+    if "executor" not in inspect.signature(mod.run).parameters:
+        from theory.errors import IbcheckError
+        raise IbcheckError(f"reproduction {mod.__name__.rsplit('.', 1)[-1]!r} has no sweep to spread over "
+                           "--workers / --scheduler; run it without them")
+    return mod.run(out_dir, quick=quick, progress=progress, executor=executor)
 
 
 def default_out_dir(name: str) -> Path:

@@ -149,7 +149,15 @@ def _spot_checks(progress, quick):
     return rows
 
 
-def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Report:
+def _run_job(job):
+    X, y, lam0, T = job
+    return _run(X, y, lam0, T)
+
+
+def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None, executor=None) -> Report:
+    """The switch-off sweep; its float64 runs go to ``executor`` when given (:mod:`numerics.executors`)."""
+    from ..executors import ordered_map
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     n, mm, k = (30, 12, 3) if quick else (100, 40, 5)
@@ -159,9 +167,11 @@ def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Repor
     lines = ["| switch-off T | lambda | A = lambda T | error ‖x∞ − x*‖ | ‖x∞ − argmin R_{−A}‖ | ‖x∞‖₁ | t_end (negative: not converged) |",
              "|---|---|---|---|---|---|---|"]
     figures, curves, results = {}, {}, []
-    for T in Ts:
-        progress(f"weightdecay: float64 run, decay off at T={T}")
-        x, t_end, curve = _run(X, y, lam0, T)
+    progress(f"weightdecay: float64 runs, decay off at T = {', '.join(map(str, Ts))}, and the equal-A pair")
+    Tp = 1.0  # equal-A pair: (lambda0, Tp) and (2 lambda0, Tp/2)
+    pair = [(X, y, 2 * lam0, Tp / 2)] + ([] if Tp in Ts else [(X, y, lam0, Tp)])
+    runs = list(ordered_map(executor, _run_job, [(X, y, lam0, T) for T in Ts] + pair))
+    for T, (x, t_end, curve) in zip(Ts, runs):
         A = lam0 * T
         ref = _reference(X, y, A)
         err, dref = np.linalg.norm(x - xs), np.max(np.abs(x - ref))
@@ -170,11 +180,8 @@ def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Repor
         lines.append(f"| {T} | {lam0} | {A:.2f} | {err:.3e} | {dref:.1e} | {np.abs(x).sum():.4f} | {t_end:.1f} |")
         figures[f"error(A={A:g})"] = float(err)
         figures[f"dist_to_theory(A={A:g})"] = float(dref)
-    # equal-A pair: (lambda0, T) and (2 lambda0, T/2)
-    Tp = 1.0
-    progress("weightdecay: equal-A pair")
-    x2, t2, c2 = _run(X, y, 2 * lam0, Tp / 2)
-    c1 = curves.get((lam0, Tp)) or _run(X, y, lam0, Tp)[2]
+    x2, t2, c2 = runs[len(Ts)]
+    c1 = curves[(lam0, Tp)] if Tp in Ts else runs[len(Ts) + 1][2]
     x1 = [r for r in results if r[0] == Tp]
     L = min(len(c1), len(c2))
     e1 = np.array([np.linalg.norm(c1[i][1] - xs) for i in range(L)])

@@ -83,8 +83,18 @@ def spot_check(A, y, res, L, dps=30):
     return max(abs(float(w) - float(x)) for w, x in zip(ref.w, res.x))
 
 
-def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Report:
+def _flow_job(job):
+    """One flow of the sweep: ``("plain", A, y, L, alpha, None)`` or ``("wn", A, y, L, alpha, rho)``."""
     from ._wn_flows import plain_flow, weightnorm_flow
+
+    kind, A, y, L, a, rho = job
+    return plain_flow(A, y, L=L, alpha=a) if kind == "plain" else weightnorm_flow(A, y, L=L, alpha=a, rho=rho)
+
+
+def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None, executor=None) -> Report:
+    """The sweep over (L, alpha, rho); its flows run on ``executor`` when given
+    (:mod:`numerics.executors`: same results, digit for digit, as here)."""
+    from ..executors import ordered_map
 
     cfg = QUICK if quick else FULL
     n, m, k = cfg["n"], cfg["m"], cfg["k"]
@@ -101,16 +111,18 @@ def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Repor
     passed = True
     t0 = time.perf_counter()
     results = {}
+    jobs = [(kind, A, y, L, a, rho) for L in cfg["depths"] for a in cfg["alphas"]
+            for kind, rho in [("plain", None)] + [("wn", r) for r in cfg["rhos"]]]
+    progress(f"{len(jobs)} flows (plain and weight-normalized)")
+    flows = dict(zip([j[0:1] + j[3:] for j in jobs], ordered_map(executor, _flow_job, jobs)))
     for L in cfg["depths"]:
         for a in cfg["alphas"]:
-            progress(f"L={L} alpha={a}: plain flow")
-            pf = plain_flow(A, y, L=L, alpha=a)
+            pf = flows[("plain", L, a, None)]
             errs = [np.linalg.norm(pf.x - xs) / np.linalg.norm(xs)]
             flags = ["" if pf.converged else "*"]
             aeff, slack = [], []
             for rho in cfg["rhos"]:
-                progress(f"L={L} alpha={a} rho={rho}: weight normalization")
-                res = weightnorm_flow(A, y, L=L, alpha=a, rho=rho)
+                res = flows[("wn", L, a, rho)]
                 results[(L, a, rho)] = res
                 errs.append(np.linalg.norm(res.x - xs) / np.linalg.norm(xs))
                 flags.append("" if res.converged else "*")

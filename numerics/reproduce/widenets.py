@@ -13,7 +13,7 @@ exactly for the uniform law).
 """
 from __future__ import annotations
 
-import concurrent.futures
+import contextlib
 import math
 import os
 import time
@@ -89,7 +89,11 @@ def fit_slope(ns, errs):
     return float(slope), float(math.exp(icpt))
 
 
-def run(out_dir, *, quick: bool = False, progress=None) -> Report:
+def run(out_dir, *, quick: bool = False, progress=None, executor=None) -> Report:
+    """The width sweep; its training jobs go to ``executor`` (:mod:`numerics.executors`) when
+    given, else to a local pool of two processes."""
+    from ..executors import open_executor, ordered_map
+
     say = progress or (lambda m: None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -110,9 +114,10 @@ def run(out_dir, *, quick: bool = False, progress=None) -> Report:
                     jobs.append((law, n, 1000 * n + s, 1, LAWS[law][1], xs, ys, grid, target))
     jobs.sort(key=lambda j: -j[1] * j[3])   # largest first: the two workers finish together
     workers = min(2, os.cpu_count() or 1)
-    with concurrent.futures.ProcessPoolExecutor(workers) as pool:
+    with contextlib.ExitStack() as stack:
+        ex = executor if executor is not None else stack.enter_context(open_executor(workers))
         results = []
-        for rs in pool.map(_job, jobs):
+        for rs in ordered_map(ex, _job, jobs):
             results.extend(rs)
     say(f"{len(results)} networks trained in {time.perf_counter() - t_start:.1f} s")
     rows, figures, passed, notes = [], {}, True, []
