@@ -50,7 +50,7 @@ class Result:
 
 
 def _dopri(f, y, gtol_fn, *, rtol=1e-12, atol=1e-15, max_steps=100000, record=None, detect_stiff=False):
-    """Returns (y, steps, converged, stiff): at the budget's end the last state, flagged.
+    r"""Returns (y, steps, converged, stiff): at the budget's end the last state, flagged.
 
     ``detect_stiff``: Hairer's test (Hairer, Wanner, *Solving ODEs II*, IV.2; DOPRI5's
     ``nstiff``): on an accepted step :math:`h\lambda \approx h\|k_7 - k_6\|/\|y_1 - Y_6\|`

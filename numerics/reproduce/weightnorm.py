@@ -107,6 +107,7 @@ def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Repor
             pf = plain_flow(A, y, L=L, alpha=a)
             errs = [np.linalg.norm(pf.x - xs) / np.linalg.norm(xs)]
             flags = ["" if pf.converged else "*"]
+            steps = [(pf.steps, pf.stiff_steps)]
             aeff, slack = [], []
             for rho in cfg["rhos"]:
                 progress(f"L={L} alpha={a} rho={rho}: weight normalization")
@@ -114,6 +115,7 @@ def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Repor
                 results[(L, a, rho)] = res
                 errs.append(np.linalg.norm(res.x - xs) / np.linalg.norm(xs))
                 flags.append("" if res.converged else "*")
+                steps.append((res.steps, res.stiff_steps))
                 aeff.append(res.log_alpha_eff2 / math.log(10))
                 if L == 2 and tau is not None and rho * tau >= 1:
                     s = bound_log(tau, n, a, rho) - res.log_alpha_eff2
@@ -125,7 +127,7 @@ def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None) -> Repor
                     curves[(L, rho)] = res.history
             if a == cfg["alphas"][0]:
                 curves[(L, "plain")] = pf.history
-            rows.append((L, a, errs, flags, aeff, slack))
+            rows.append((L, a, errs, flags, aeff, slack, steps))
     figures["seconds_sweep"] = round(time.perf_counter() - t0, 1)
     # 30-digit spot checks of the effective scale
     spots = []
@@ -161,10 +163,13 @@ def _table(rows, cfg, tau, n, spots, how) -> str:
              f"{tau:.6f} ({how}); alpha_c = sqrt(tau/2n) = {math.sqrt(tau / (2 * n)):.4f}", "",
              "Relative error ||x_inf - x*||/||x*|| (* = step budget reached before ||g|| <= 1e-10)", "",
              head, sep]
-    for L, a, errs, flags, aeff, slack in rows:
+    for L, a, errs, flags, aeff, slack, _ in rows:
         e = " | ".join(f"{v:.1e}{f}" for v, f in zip(errs, flags))
         s = ", ".join(f"{v:.2f}" for v in slack) if slack else "-"
         lines.append(f"| {L} | {a} | {e} | " + " | ".join(f"{v:.1f}" for v in aeff) + f" | {s} |")
+    lines += ["", "Steps (of which RODAS3), columns as above: plain, " + ", ".join(f"WN rho={r}" for r in rhos), ""]
+    lines += [f"- L = {L}, alpha = {a}: " + ", ".join(f"{k} ({s})" for k, s in st)
+              for L, a, _, _, _, _, st in rows]
     if spots:
         lines += ["", "30-digit spot checks: max |x_inf(float64) - argmin Q_a (KKT, 30 digits)|, "
                       "a = alpha_eff read from the final state", ""]
