@@ -14,6 +14,8 @@ representable and positive. The plain flow :math:`\dot u = -L u^{L-1} g`, :math:
 runs in :math:`\log u, \log v`. Integration: adaptive Dormand-Prince 5(4) on the clock
 :math:`d\tau = (1 + \kappa(x))\,dt` (:math:`\kappa` the largest rate, so steps in :math:`\tau` are
 O(1); :math:`t` rides along), until :math:`\|g\|_\infty \le` ``gtol``.
+Where that explicit method is held at its stability limit (Hairer's stiffness test) the flow
+continues with RODAS3 in :math:`t` and the analytic Jacobian (:mod:`._stiff`), and back.
 """
 from __future__ import annotations
 
