@@ -14,6 +14,8 @@ representable and positive. The plain flow :math:`\dot u = -L u^{L-1} g`, :math:
 runs in :math:`\log u, \log v`. Integration: adaptive Dormand-Prince 5(4) on the clock
 :math:`d\tau = (1 + \kappa(x))\,dt` (:math:`\kappa` the largest rate, so steps in :math:`\tau` are
 O(1); :math:`t` rides along), until :math:`\|g\|_\infty \le` ``gtol``.
+Where that explicit method is held at its stability limit (Hairer's stiffness test) the flow
+continues with RODAS3 in :math:`t` and the analytic Jacobian (:mod:`._stiff`), and back.
 """
 from __future__ import annotations
 
@@ -46,33 +48,92 @@ class Result:
     log_alpha_eff2: float | None  # log alpha_eff^2 read from the final state
     history: list                 # (t, loss) samples
     converged: bool = True        # False: the step budget ran out first (last state reported)
+    stiff_steps: int = 0          # of ``steps``, those taken by the Rosenbrock integrator (_stiff)
 
 
-def _dopri(f, y, gtol_fn, *, rtol=1e-12, atol=1e-15, max_steps=100000, record=None):
-    """Returns (y, steps, converged): at the budget's end the last state, flagged."""
+def _dopri(f, y, gtol_fn, *, rtol=1e-12, atol=1e-15, max_steps=100000, record=None, detect_stiff=False):
+    r"""Returns (y, steps, converged, stiff): at the budget's end the last state, flagged.
+
+    ``detect_stiff``: Hairer's test (Hairer, Wanner, *Solving ODEs II*, IV.2; DOPRI5's
+    ``nstiff``): on an accepted step :math:`h\lambda \approx h\|k_7 - k_6\|/\|y_1 - Y_6\|`
+    (stages 6 and 7 both at :math:`c = 1`); 15 accepted steps with :math:`h\lambda > 3.25` before
+    6 consecutive ones without say the step is held at the stability boundary: return with
+    ``stiff=True`` so that the caller continues with a stiff integrator."""
     h, tau, steps = 1e-3, 0.0, 0
     k1 = f(y)
+    nstiff = nonstiff = 0
     while steps < max_steps:
         if gtol_fn(y):
-            return y, steps, True
+            return y, steps, True, False
         ks = [k1]
+        ys6 = None
         for s in range(1, 7):
             ys = y + h * sum(a * k for a, k in zip(_A[s], ks))
+            if s == 5:  # stage 6 (c = 1); stage 7 is y5 itself (FSAL)
+                ys6 = ys
             ks.append(f(ys))
         y5 = y + h * sum(b * k for b, k in zip(_B5, ks) if b)
         y4 = y + h * sum(b * k for b, k in zip(_B4, ks) if b)
         err = np.max(np.abs(y5 - y4) / (atol + rtol * np.maximum(np.abs(y), np.abs(y5))))
         if err <= 1 or h < 1e-14:
+            if detect_stiff:
+                den = np.linalg.norm(y5 - ys6)
+                hlamb = h * np.linalg.norm(ks[6] - ks[5]) / den if den > 0 else 0.0
+                if hlamb > 3.25:
+                    nonstiff, nstiff = 0, nstiff + 1
+                    if nstiff == 15:
+                        return y5, steps + 1, False, True
+                else:
+                    nonstiff += 1
+                    if nonstiff == 6:
+                        nstiff = 0
             y, k1, tau = y5, ks[6], tau + h
             steps += 1
             if record is not None:
                 record(y)
         h *= min(5.0, max(0.2, 0.9 * (1 / max(err, 1e-16)) ** 0.2))
-    return y, steps, False
+    return y, steps, False, False
+
+
+def _integrate(f, Y0, done, rec, system, method, max_steps):
+    """Dormand-Prince on the rescaled clock (``f``, last component :math:`t`), and/or RODAS3 in
+    :math:`t` (``system = (f_t, jac)`` without the clock). ``method``: ``"dopri"`` (explicit
+    only), ``"rodas"`` (stiff only), ``"auto"`` (explicit until Hairer's stiffness test fires,
+    then stiff from that state: deterministic, and the non-stiff transient, where the explicit
+    5th-order method is cheaper per unit of accuracy, is left to it; back to the explicit method
+    once RODAS3's steps are below the explicit stability limit, e.g. in a saddle escape). Returns
+    ``(Y, steps, stiff_steps, converged)``."""
+    from ._stiff import rodas3
+
+    if method not in ("dopri", "rodas", "auto"):
+        raise IbcheckError(f"unknown integration method {method!r} (dopri, rodas, auto)")
+    if method == "dopri":
+        Y, steps, ok, _ = _dopri(f, Y0, done, record=rec, max_steps=max_steps)
+        return Y, steps, 0, ok
+    ft, jac = system
+    steps = nst = 0
+    Y, stiff = Y0, method == "rodas"
+    while steps < max_steps:
+        if not stiff:
+            Y, k, ok, stiff = _dopri(f, Y, done, record=rec, max_steps=max_steps - steps,
+                                     detect_stiff=True)
+            steps += k
+            if ok or not stiff:
+                return Y, steps, nst, ok
+        # first step in t: 1e-3 clock units (dt/dtau = f(Y)[-1])
+        h0 = 1e-3 * float(f(Y)[-1])
+        Z, t, k, ok, _ = rodas3(ft, jac, Y[:-1], lambda Z: done(np.append(Z, 0.0)), t=float(Y[-1]),
+                                h=h0, max_steps=max_steps - steps,
+                                record=lambda Z, tt: rec(np.append(Z, tt)),
+                                exit_nonstiff=(method == "auto"))
+        Y, steps, nst, stiff = np.append(Z, t), steps + k, nst + k, False
+        if ok:
+            return Y, steps, nst, True
+    return Y, steps, nst, False
 
 
 def weightnorm_flow(A, y, *, L: int, alpha: float, rho: float, gtol: float = 1e-10,
-                    eta_z: float | None = None, max_steps: int = 100000) -> Result:
+                    eta_z: float | None = None, max_steps: int = 100000, method: str = "auto") -> Result:
     r"""WN-A flow from :math:`u(0) = v(0) = \alpha\mathbf 1` (:math:`r_0 = \sqrt{2n}\alpha`,
     :math:`z_0 = \mathbf 1/\sqrt{2n}`), :math:`\eta_z = 1/r_0^2` by default (initial tangential speed
     of the plain flow), :math:`\eta_r = \eta_z/\rho`."""
@@ -117,16 +178,19 @@ def weightnorm_flow(A, y, *, L: int, alpha: float, rho: float, gtol: float = 1e-
             res = A @ x - y
             hist.append((Y[-1], 0.5 * float(res @ res)))
 
-    Y, steps, ok = _dopri(f, Y0, lambda Y: np.max(np.abs(parts(Y)[5])) <= gtol, record=rec,
-                          max_steps=max_steps)
+    from ._stiff import wn_system
+    ft, jac, _, _ = wn_system(A, y, L=L, eta_z=ez, eta_r=er)
+    Y, steps, nst, ok = _integrate(f, Y0, lambda Y: np.max(np.abs(parts(Y)[5])) <= gtol, rec,
+                                   (ft, jac), method, max_steps)
     lr = Y[0]
     _, _, _, _, x, _ = parts(Y)
     log_aeff2 = 2 * np.log(alpha) + 2 * (lr - np.log(r0)) - rho * (np.exp(2 * lr) - r0**2)
     return Result(x=x, t=float(Y[-1]), steps=steps, log_r=float(lr), log_alpha_eff2=float(log_aeff2),
-                  history=hist[::max(1, len(hist) // 400)], converged=ok)
+                  history=hist[::max(1, len(hist) // 400)], converged=ok, stiff_steps=nst)
 
 
-def plain_flow(A, y, *, L: int, alpha: float, gtol: float = 1e-10) -> Result:
+def plain_flow(A, y, *, L: int, alpha: float, gtol: float = 1e-10, max_steps: int = 100000,
+               method: str = "auto") -> Result:
     r"""Plain gradient flow on :math:`x = u^L - v^L`, :math:`u(0) = v(0) = \alpha\mathbf 1`."""
     if not alpha > 0:
         raise IbcheckError(f"alpha must be > 0, got {alpha}")
@@ -155,6 +219,9 @@ def plain_flow(A, y, *, L: int, alpha: float, gtol: float = 1e-10) -> Result:
         res = A @ x - y
         hist.append((Y[-1], 0.5 * float(res @ res)))
 
-    Y, steps, ok = _dopri(f, Y0, lambda Y: np.max(np.abs(parts(Y)[3])) <= gtol, record=rec)
+    from ._stiff import plain_system
+    ft, jac, _, _ = plain_system(A, y, L=L)
+    Y, steps, nst, ok = _integrate(f, Y0, lambda Y: np.max(np.abs(parts(Y)[3])) <= gtol, rec,
+                                   (ft, jac), method, max_steps)
     return Result(x=parts(Y)[2], t=float(Y[-1]), steps=steps, log_r=None, log_alpha_eff2=None,
-                  history=hist[::max(1, len(hist) // 400)], converged=ok)
+                  history=hist[::max(1, len(hist) // 400)], converged=ok, stiff_steps=nst)

@@ -120,12 +120,14 @@ def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None, executor
             pf = flows[("plain", L, a, None)]
             errs = [np.linalg.norm(pf.x - xs) / np.linalg.norm(xs)]
             flags = ["" if pf.converged else "*"]
+            steps = [(pf.steps, pf.stiff_steps)]
             aeff, slack = [], []
             for rho in cfg["rhos"]:
                 res = flows[("wn", L, a, rho)]
                 results[(L, a, rho)] = res
                 errs.append(np.linalg.norm(res.x - xs) / np.linalg.norm(xs))
                 flags.append("" if res.converged else "*")
+                steps.append((res.steps, res.stiff_steps))
                 aeff.append(res.log_alpha_eff2 / math.log(10))
                 if L == 2 and tau is not None and rho * tau >= 1:
                     s = bound_log(tau, n, a, rho) - res.log_alpha_eff2
@@ -137,7 +139,7 @@ def run(out_dir: Path, *, quick: bool = False, progress=lambda m: None, executor
                     curves[(L, rho)] = res.history
             if a == cfg["alphas"][0]:
                 curves[(L, "plain")] = pf.history
-            rows.append((L, a, errs, flags, aeff, slack))
+            rows.append((L, a, errs, flags, aeff, slack, steps))
     figures["seconds_sweep"] = round(time.perf_counter() - t0, 1)
     # 30-digit spot checks of the effective scale
     spots = []
@@ -173,10 +175,13 @@ def _table(rows, cfg, tau, n, spots, how) -> str:
              f"{tau:.6f} ({how}); alpha_c = sqrt(tau/2n) = {math.sqrt(tau / (2 * n)):.4f}", "",
              "Relative error ||x_inf - x*||/||x*|| (* = step budget reached before ||g|| <= 1e-10)", "",
              head, sep]
-    for L, a, errs, flags, aeff, slack in rows:
+    for L, a, errs, flags, aeff, slack, _ in rows:
         e = " | ".join(f"{v:.1e}{f}" for v, f in zip(errs, flags))
         s = ", ".join(f"{v:.2f}" for v in slack) if slack else "-"
         lines.append(f"| {L} | {a} | {e} | " + " | ".join(f"{v:.1f}" for v in aeff) + f" | {s} |")
+    lines += ["", "Steps (of which RODAS3), columns as above: plain, " + ", ".join(f"WN rho={r}" for r in rhos), ""]
+    lines += [f"- L = {L}, alpha = {a}: " + ", ".join(f"{k} ({s})" for k, s in st)
+              for L, a, _, _, _, _, st in rows]
     if spots:
         lines += ["", "30-digit spot checks: max |x_inf(float64) - argmin Q_a (KKT, 30 digits)|, "
                       "a = alpha_eff read from the final state", ""]
