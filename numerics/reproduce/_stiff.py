@@ -102,13 +102,15 @@ def rodas3(f, jac, y, done, *, t=0.0, h=1e-3, rtol=1e-12, atol=1e-15, max_steps=
     return y, t, steps, False, h
 
 
+def _normal_equations(A, y):
+    r"""``(n, A^T A, A^T y)``: the gradient of the loss is :math:`g = A^\top A x - A^\top y`."""
+    A = np.asarray(A, float)
+    return A.shape[1], A.T @ A, A.T @ np.asarray(y, float)
+
+
 def wn_system(A, y, *, L, eta_z, eta_r):
     """``(f, jac, x_of, g_of)`` of the weight-normalization flow in ``(log r, log z+, log z-)``."""
-    A = np.asarray(A, float)
-    y = np.asarray(y, float)
-    n = A.shape[1]
-    H = A.T @ A
-    b = A.T @ y
+    n, H, b = _normal_equations(A, y)
 
     def parts(Y):
         lr, lp, lm = Y[0], Y[1:n + 1], Y[n + 1:2 * n + 1]
@@ -153,11 +155,7 @@ def wn_system(A, y, *, L, eta_z, eta_r):
 
 def plain_system(A, y, *, L):
     """``(f, jac, x_of, g_of)`` of the plain flow in ``(log u, log v)``."""
-    A = np.asarray(A, float)
-    y = np.asarray(y, float)
-    n = A.shape[1]
-    H = A.T @ A
-    b = A.T @ y
+    n, H, b = _normal_equations(A, y)
 
     def parts(Y):
         p, q = Y[:n], Y[n:2 * n]
