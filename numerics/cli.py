@@ -390,7 +390,7 @@ def cmd_check(args) -> int:
     if not args.all and not args.target:
         raise IbcheckError("check needs a catalog name, a spec file, or --all")
     if args.jobs is not None and args.jobs < 1:
-        raise IbcheckError(f"--jobs must be at least 1, got {args.jobs}")
+        raise IbcheckError(f"--jobs/--workers must be at least 1, got {args.jobs}")
     scheduler = getattr(args, "scheduler", None)
     if scheduler is not None:
         from .executors import validate

@@ -87,7 +87,7 @@ def test_check_all_in_parallel_gives_the_serial_records(monkeypatch, capsys):
     assert strip[0] == strip[1] and len(strip[0]) >= 4
     assert [r["model"] for r in strip[0]][0] != [r["model"] for r in strip[0]][-1]
     assert main(["check", "--all", "--jobs", "-1"]) == 2
-    assert "--jobs must be at least 1" in capsys.readouterr().err
+    assert "--jobs/--workers must be at least 1" in capsys.readouterr().err
 
 
 # ---- the edges (issue 11): every row of its table, rerun -------------------------------------------
@@ -124,7 +124,7 @@ def _run(argv, capsys):
     (["check", "diagonal-quadratic", "--set", "alpha=0"], "alpha is declared positive"),
     (["check", "diagonal-quadratic", "--set", "alpha=sqrt(-1)"], "complex"),
     (["check", "diagonal-quadratic", "--all"], "not both"),
-    (["check", "--all", "--jobs", "0"], "--jobs must be at least 1"),
+    (["check", "--all", "--jobs", "0"], "--jobs/--workers must be at least 1"),
     (["verify", "diagonal-quadratic", "--law", "u.__class__"], "operator '.' is not allowed"),
     (["verify", "diagonal-quadratic", "--law", "__import__('os')"], "unknown symbol '__import__'"),
     (["verify", "diagonal-quadratic", "--law", "(lambda: u)()"], "unknown symbol 'lambda'"),
