@@ -308,6 +308,26 @@ def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", labe
     raise IbcheckError(f"unknown effect kind {effect.kind!r}")
 
 
+def _kkt_defect(runs, solve):
+    r"""The KKT reference at both precisions of ``runs`` against the flow's limit:
+    ``solve(traj, X, y, dps)`` runs at dps + 10 digits (X, y exact data at that precision) and
+    returns ``(w_flow or None, w_ref)``; ``None`` means the flow's output at ``dps``. Then
+    :func:`numerics.checks.limit_defect` (residual, estimate, tolerance)."""
+    flow = runs.flow
+    D = len(flow.params)
+    out = compile_exprs(flow.outputs, flow.params)
+    results = []
+    for dps, traj in ((runs.dps, runs.lo), (runs.dps + runs.extra, runs.hi)):
+        with mpmath.workdps(dps + 10):
+            Xm = [[exact_to_mpf(c, mpmath.mp.prec) for c in row] for row in flow.X]
+            ym = [exact_to_mpf(b, mpmath.mp.prec) for b in flow.y]
+            wf, w_ref = solve(traj, Xm, ym, dps)
+        with mpmath.workdps(dps):
+            wf = out(*traj.final[:D]) if wf is None else [+v for v in wf]
+            results.append((wf, [+v for v in w_ref]))
+    return limit_defect(runs, results)
+
+
 def _kkt_vector(runs, pot_at, schedule, t0, symbolic, label):
     r"""KKT for a potential that is not per coordinate: solve :math:`X\nabla Q(X^\top\nu) = y` for
     :math:`\nu` (mpmath.findroot, Newton with numeric Jacobian, from 0) at each precision and compare
@@ -317,28 +337,20 @@ def _kkt_vector(runs, pot_at, schedule, t0, symbolic, label):
         return _kkt_primal(runs, pot_at, schedule, t0, symbolic, label)
     qe = [_subs_constants(e, flow, None) for e in pot_at.dual_gradient]
     q = sp.lambdify(list(pot_at.dual_variables), qe, modules="mpmath")
-    D = len(flow.params)
-    out = compile_exprs(flow.outputs, flow.params)
     m, n = len(flow.X), len(flow.X[0])
-    results = []
-    for dps, traj in ((runs.dps, runs.lo), (runs.dps + runs.extra, runs.hi)):
-        with mpmath.workdps(dps + 10):
-            Xm = [[exact_to_mpf(c, mpmath.mp.prec) for c in row] for row in flow.X]
-            ym = [exact_to_mpf(b, mpmath.mp.prec) for b in flow.y]
 
-            def wq(nu):
-                mu = [mpmath.fsum(Xm[j][i] * nu[j] for j in range(m)) for i in range(n)]
-                return q(*mu)
+    def solve(traj, Xm, ym, dps):
+        def wq(nu):
+            mu = [mpmath.fsum(Xm[j][i] * nu[j] for j in range(m)) for i in range(n)]
+            return q(*mu)
 
-            def F(*nu):
-                w = wq(nu)
-                return [mpmath.fsum(Xm[j][i] * w[i] for i in range(n)) - ym[j] for j in range(m)]
-            nu = mpmath.findroot(F, [mpmath.mpf(0)] * m, tol=mpmath.mpf(10) ** (-(dps + 5)))
-            nu = [nu] if m == 1 and not isinstance(nu, mpmath.matrix) else list(nu)
-            w_ref = wq(nu)
-        with mpmath.workdps(dps):
-            results.append((out(*traj.final[:D]), [+v for v in w_ref]))
-    wf, r, e, tau = limit_defect(runs, results)
+        def F(*nu):
+            w = wq(nu)
+            return [mpmath.fsum(Xm[j][i] * w[i] for i in range(n)) - ym[j] for j in range(m)]
+        nu = mpmath.findroot(F, [mpmath.mpf(0)] * m, tol=mpmath.mpf(10) ** (-(dps + 5)))
+        nu = [nu] if m == 1 and not isinstance(nu, mpmath.matrix) else list(nu)
+        return None, wq(nu)
+    wf, r, e, tau = _kkt_defect(runs, solve)
     return _verdict(flow, label or "limit = argmin R_{a_oo}(w) s.t. Xw = y (KKT, non-separable)", "limit", r, e,
                     tau, runs.dps, t0, symbolic, t_end=float(runs.t_end), A_oo=str(schedule.total),
                     w_limit=[mpmath.nstr(v, 12) for v in wf])
@@ -355,23 +367,18 @@ def _kkt_primal(runs, pot_at, schedule, t0, symbolic, label):
     D = len(flow.params)
     out = compile_exprs(flow.outputs, flow.params)
     m, n = len(flow.X), len(flow.X[0])
-    results = []
-    for dps, traj in ((runs.dps, runs.lo), (runs.dps + runs.extra, runs.hi)):
-        with mpmath.workdps(dps + 10):
-            Xm = [[exact_to_mpf(c, mpmath.mp.prec) for c in row] for row in flow.X]
-            ym = [exact_to_mpf(b, mpmath.mp.prec) for b in flow.y]
-            wf = out(*traj.final[:D])
 
-            def F(*z):
-                w, nu = z[:n], z[n:]
-                gr = g(*w)
-                return [gr[i] - mpmath.fsum(Xm[j][i] * nu[j] for j in range(m)) for i in range(n)] + \
-                       [mpmath.fsum(Xm[j][i] * w[i] for i in range(n)) - ym[j] for j in range(m)]
-            start = [mpmath.mpf(mpmath.nstr(v, 6)) for v in wf] + [mpmath.mpf(0)] * m
-            z = mpmath.findroot(F, start, tol=mpmath.mpf(10) ** (-(dps + 5)))
-            w_ref = list(z)[:n]
-        with mpmath.workdps(dps):
-            results.append(([+v for v in wf], [+v for v in w_ref]))
-    wf, r, e, tau = limit_defect(runs, results)
+    def solve(traj, Xm, ym, dps):
+        wf = out(*traj.final[:D])  # at dps + 10, as the Newton start
+
+        def F(*z):
+            w, nu = z[:n], z[n:]
+            gr = g(*w)
+            return [gr[i] - mpmath.fsum(Xm[j][i] * nu[j] for j in range(m)) for i in range(n)] + \
+                   [mpmath.fsum(Xm[j][i] * w[i] for i in range(n)) - ym[j] for j in range(m)]
+        start = [mpmath.mpf(mpmath.nstr(v, 6)) for v in wf] + [mpmath.mpf(0)] * m
+        z = mpmath.findroot(F, start, tol=mpmath.mpf(10) ** (-(dps + 5)))
+        return wf, list(z)[:n]
+    wf, r, e, tau = _kkt_defect(runs, solve)
     return _verdict(flow, label or "limit = argmin R_{a_oo}(w) s.t. Xw = y (KKT, non-separable, primal)", "limit",
                     r, e, tau, runs.dps, t0, symbolic, t_end=float(runs.t_end), A_oo=str(schedule.total))
