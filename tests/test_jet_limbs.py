@@ -55,10 +55,37 @@ def _worst(rows, want, H, P):
         return worst
 
 
+def _diagonal_net_thirds(n, m):
+    """_diagonal_net with X / 3: denominators 9, not powers of two (the constant-product path of
+    the linear stages instead of the exact shift)."""
+    us, vs = sp.symbols(f"u0:{n}"), sp.symbols(f"v0:{n}")
+    w, r, g = sp.symbols(f"w0:{n}"), sp.symbols(f"r0:{m}"), sp.symbols(f"g0:{n}")
+    X = [[sp.Rational((3 * i + 5 * j) % 7 - 3, 3) for i in range(n)] for j in range(m)]
+    inter = [(w[i], us[i] ** 2 - vs[i] ** 2) for i in range(n)]
+    inter += [(r[j], sum(X[j][i] * w[i] for i in range(n)) - sp.Rational(j + 1, 2)) for j in range(m)]
+    inter += [(g[i], sum(X[j][i] * r[j] for j in range(m))) for i in range(n)]
+    rhs = [-2 * us[i] * g[i] for i in range(n)] + [2 * vs[i] * g[i] for i in range(n)]
+    return ODESystem(us + vs, tuple(rhs), tuple(inter), name=f"diag3{n}"), [sp.Rational(1, 10)] * (2 * n)
+
+
+NETS = {"pow2": _diagonal_net, "thirds": _diagonal_net_thirds}
+
+
+def test_both_linear_stage_paths_are_exercised():
+    """The nets of the tests reach the shift (power-of-two denominators) and the constant product."""
+    paths = set()
+    for net in NETS.values():
+        lj = jet_limbs.LimbJet(decompose(net(4, 2)[0]), 137)
+        lay = lj._layout(20)
+        paths |= {"shift" if t.get("shift") else "constant" for t in lay["stages"] if t}
+    assert paths == {"shift", "constant"}
+
+
 @pytest.mark.filterwarnings("ignore:invalid value encountered in cast")  # the broken controls
+@pytest.mark.parametrize("net", sorted(NETS))
 @pytest.mark.parametrize("dps", [30, 60, pytest.param(120, marks=pytest.mark.slow)])
-def test_limb_jet_agrees_with_the_mpmath_reference_and_controls_fail(dps):
-    sysm, y0 = _diagonal_net(4, 2)
+def test_limb_jet_agrees_with_the_mpmath_reference_and_controls_fail(dps, net):
+    sysm, y0 = NETS[net](4, 2)
     K = 2 * dps // 3
     rows, want, H, P = _jets(sysm, y0, dps, K, "0.005")
     assert rows is not None
@@ -72,9 +99,10 @@ def test_limb_jet_agrees_with_the_mpmath_reference_and_controls_fail(dps):
         assert bad is None or _worst(bad, want, H, P) > 2 ** 40
 
 
+@pytest.mark.parametrize("net", sorted(NETS))
 @pytest.mark.parametrize("dps", [30, 60, pytest.param(120, marks=pytest.mark.slow)])
-def test_limb_backend_integrates_like_the_reference_and_the_mpz_jet(dps):
-    sysm, y0 = _diagonal_net(4, 2)
+def test_limb_backend_integrates_like_the_reference_and_the_mpz_jet(dps, net):
+    sysm, y0 = NETS[net](4, 2)
     a = integrate(sysm, y0, 2, dps=dps, backend="limbs")
     f = integrate(sysm, y0, 2, dps=dps, backend="fixed")
     b = integrate(sysm, y0, 2, dps=dps, backend="reference")

@@ -354,6 +354,9 @@ class LimbJet:
         out, args, N, dens, c0s, weight = st
         ex = max(1, math.ceil(math.log2(weight + 2) / L))
         nlx = nl + ex
+        pow2 = with_den and any(d != 1 for d in dens) and all(d & (d - 1) == 0 for d in dens)
+        if pow2:  # room for the c limbs dropped by the shift (see _shift_tables)
+            nlx = max(nlx, nl + -(-max(d.bit_length() - 1 for d in dens) // L))
         rounds = self._rounds_override if self._rounds_override is not None \
             else rounds_for((weight + 1) * 2.0 ** L * (1 + SLACK), L)
         C0 = to_limbs([_exact_mantissa(c, F) for c in c0s], L, nlx).T.copy() if c0s else None
@@ -365,8 +368,28 @@ class LimbJet:
         t = {"nlx": nlx, "rounds": rounds, "C0": C0, "D": None, "T": None, "xbound": xbound,
              "NT": np.ascontiguousarray(N.T)}
         if with_den and any(d != 1 for d in dens):
-            t.update(self._den_tables([mpz(1) for _ in dens], dens, L, nl, nlx))
+            if pow2:
+                t.update(self._shift_tables(dens, L, xbound))
+            else:
+                t.update(self._den_tables([mpz(1) for _ in dens], dens, L, nl, nlx))
         return t
+
+    def _shift_tables(self, dens, L, xbound):
+        r"""Power-of-two denominators :math:`d_r = 2^{e_r}`: :math:`\lfloor X/d_r 
+floor` is the
+        exact product :math:`X\,2^{Lc - e_r}` (one scale per row, c = :math:`\lceil \max e_r/L
+ceil`
+        whole limbs) with its c low limbs dropped after the carry -- an exact floor, one ufunc
+        instead of a constant's limb product.  The raw sums N a + c (limbs below ``xbound``) are
+        scaled as they are when the scaled limbs stay below 2^52, else after a carry."""
+        es = [d.bit_length() - 1 for d in dens]
+        c = -(-max(es) // L)
+        sc = np.array([2.0 ** (L * c - e) for e in es])
+        pre = not xbound * sc.max() < 2.0 ** 52
+        ybound = (2.0 ** L * (1 + SLACK) if pre else xbound) * sc.max()
+        return {"shift": c, "sc": sc, "pre": pre,
+                "srounds": self._rounds_override if self._rounds_override is not None
+                else rounds_for(ybound, L)}
 
     def _den_tables(self, nums, dens, L, nl, nlx):
         r"""Per-row constants :math:`\lfloor 2^{L m}\,\text{num}/d\rfloor` as limbs (m = nlx + 1
@@ -495,6 +518,13 @@ class LimbJet:
                 X[:nl].reshape(nl, G, Bf)[...] = Y.transpose(2, 0, 1)
         if k == 0 and tab["C0"] is not None:
             X += tab["C0"] if Bf == 1 else np.repeat(tab["C0"], Bf, axis=1)
+        if tab.get("shift") is not None:  # power-of-two denominators (see _shift_tables)
+            if tab["pre"]:
+                carry(X, base, tab["rounds"] + (k == 0))
+            X *= tab["sc"] if Bf == 1 else np.repeat(tab["sc"], Bf)
+            carry(X, base, tab["srounds"] + (k == 0))
+            c = tab["shift"]
+            return fold(X, c + nl - 1, base)[c:]
         if dks is None:
             t = tab
         elif len(set(ss)) == 1:
