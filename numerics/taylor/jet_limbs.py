@@ -476,11 +476,124 @@ ceil`
                 if F + min(ss) < 0:
                     return [None] * Bf
                 S[tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl)
+        if Bf == 1:
+            self._orders(S, K, lay, ss[0])
+        else:
+            self._orders_general(S, K, lay, ss, Bf)
+        top = S[:, :, nl - 1]
+        # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
+        # limb at its order, whatever it did to the orders after it
+        ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
+        return [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
+                for b in range(Bf)]
+
+    def _plan(self, lay):
+        """The stages of one flow as flat tuples for :meth:`_orders` (cached per order K)."""
+        plan = lay.get("plan")
+        if plan is not None:
+            return plan
+        plan = []
+        for st, tab in zip(self.stages, lay["stages"]):
+            if st[0] == "prod":
+                _, out, a, b = st
+                G = (out.stop - out.start)
+                plan.append((0, out, a, b, G, None))
+            elif tab.get("shift") is not None and not tab["pre"]:
+                # the exact per-row scale folded into N and the constants: X = (N sc) a + c sc
+                out, args = st[1], st[2]
+                NT = tab["NT"] * tab["sc"][None, :]
+                C0 = None if tab["C0"] is None else tab["C0"] * tab["sc"][None, :]
+                plan.append((1, out, args, NT, (tab["nlx"], NT.shape[1]), (C0, tab["srounds"], tab["shift"])))
+            else:
+                plan.append((2, st, tab, None, None, None))
+        lay["plan"] = plan
+        return plan
+
+    def _orders(self, S, K, lay, s):
+        r"""The recurrence of one flow, order by order: the same arithmetic as
+        :meth:`_orders_general` (every sum is exact, so the association does not matter and the
+        digits are identical), with the stages as flat tuples, the carries inline and the exact
+        scales folded into the matrices -- about half the Python and NumPy calls per order."""
+        nl, base, pr = lay["nl"], lay["base"], lay["prod_rounds"]
+        convT = lay["convT"]
+        nn = nl * nl
+        inv = 1.0 / base
+        floor, matmul, zeros = np.floor, np.matmul, np.zeros
+        plan = self._plan(lay)
+        outs, otab = self.outputs, lay["out"]
+        oargs, ns = outs[1], self.ns
+        oNT, oC0, onlx = otab["NT"], otab["C0"], otab["nlx"]
+        dks = [self._dk(lay, s, k) for k in range(K)]
+        if oargs is None or any(d["T"] is None for d in dks):  # per-row step constants
+            return self._orders_general(S, K, lay, [s], 1)
+        dkT = [d["T"] for d in dks]
+        dkTn = [T[:, :nl] for T in dkT]
+        # the raw sums N a + c times the step constant stay exact when its rows sum below
+        # 2^52 / xbound (as in _linear), else the carry first
+        opre = [not otab["xbound"] * d["rowsum"] < 2.0 ** 52 for d in dks]
+        ptop = LOW + nl  # product results: limbs LOW .. LOW + nl - 1 kept (INT_LIMBS above fold)
+        for k in range(K):
+            for kind, out, a, b, G, extra in plan:
+                if kind == 0:
+                    R = convT @ matmul(S[a, :k + 1].transpose(0, 2, 1), S[b, k::-1]).reshape(G, nn).T
+                    lo, hi = R[:-1], R[1:]
+                    for _ in range(pr):
+                        q = lo * inv
+                        floor(q, out=q)
+                        lo -= q * base
+                        hi += q
+                    if R.shape[0] > ptop:
+                        R = fold(R, ptop - 1, base)
+                    S[out, k] = R[LOW:ptop].T
+                elif kind == 1:
+                    X = zeros(G)
+                    matmul(S[a, k].T, b, out=X[:nl])
+                    C0, rounds, c = extra
+                    if k == 0:
+                        if C0 is not None:
+                            X += C0
+                        rounds += 1
+                    lo, hi = X[:-1], X[1:]
+                    for _ in range(rounds):
+                        q = lo * inv
+                        floor(q, out=q)
+                        lo -= q * base
+                        hi += q
+                    if X.shape[0] > c + nl:
+                        X = fold(X, c + nl - 1, base)
+                    S[out, k] = X[c:c + nl].T
+                else:
+                    st, tab = out, a
+                    S[st[1], k] = self._linear(st[1:], tab, S, k, lay, None, 1, st[2]).T
+            # the step: f_k 2^s / ((k + 1) d) as the Toeplitz product of its constant
+            if k == 0 or opre[k]:
+                X = zeros((onlx, oNT.shape[1]))
+                matmul(S[oargs, k].T, oNT, out=X[:nl])
+                if k == 0 and oC0 is not None:
+                    X += oC0
+                if opre[k]:
+                    carry(X, base, otab["rounds"] + (k == 0))
+                Y = dkT[k] @ X
+            else:  # the rows above nl of X are zero: T's first nl columns suffice
+                Y = dkTn[k] @ (S[oargs, k].T @ oNT)
+            lo, hi = Y[:-1], Y[1:]
+            for _ in range(pr):
+                q = lo * inv
+                floor(q, out=q)
+                lo -= q * base
+                hi += q
+            if Y.shape[0] > ptop:
+                Y = fold(Y, ptop - 1, base)
+            S[:ns, k + 1] = Y[LOW:ptop].T
+
+    def _orders_general(self, S, K, lay, ss, Bf):
+        """The recurrence for a batch of flows (and for per-row step constants)."""
+        nl, base = lay["nl"], lay["base"]
+        ns = self.ns
         convT, pr = lay["convT"], lay["prod_rounds"]
         stages = [(st, tab, _expand(st[1], Bf), _expand(st[2], Bf), _expand(st[3], Bf) if st[0] == "prod" else None)
                   for st, tab in zip(self.stages, lay["stages"])]
         outs = self.outputs
-        top = S[:, :, nl - 1]
         for k in range(K):
             for st, tab, out, a, b in stages:
                 if st[0] == "prod":
@@ -497,11 +610,6 @@ ceil`
             dks = [self._dk(lay, s, k) for s in ss]
             S[:ns * Bf, k + 1] = self._linear(outs, lay["out"], S, k, lay, dks, Bf,
                                               _expand(outs[1], Bf), ss).T
-        # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
-        # limb at its order, whatever it did to the orders after it
-        ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
-        return [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
-                for b in range(Bf)]
 
     def _linear(self, st, tab, S, k, lay, dks, Bf, args, ss=None):
         """(N a)/d (+ c at order 0), or the step's f_k 2^s/((k+1) d), on limbs (nl, G B)."""
