@@ -209,3 +209,23 @@ def test_single_flow_recurrence_is_the_general_one_digit_for_digit(dps, net, mon
         monkeypatch.undo()
         assert (fast is None) == (general is None)
         assert fast == general
+
+
+def test_catalog_flow_broadcasts_its_shared_operand_and_keeps_the_digits(monkeypatch):
+    """A catalog diagonal net (states interleaved u0, v0, u1, ...: each g_i repeated) takes the
+    broadcast product of the single-flow loop; its coefficients equal the general loop's."""
+    from numerics.flows import gradient_flow
+    from numerics.problems import random_problem
+    from theory.catalog import diagonal
+    pr = random_problem(5, 3, seed=2)
+    f = gradient_flow(diagonal.quadratic(5), pr.X, pr.y, values={"alpha": sp.Rational(1, 10)}, duals=False)
+    lj = jet_limbs.LimbJet(decompose(f.system), _work_prec(30))
+    modes = {p[3][1:] for p in lj._plan(lj._layout(20)) if p[0] == 0}
+    assert ((5, 2), True) in modes            # u_i g_i, v_i g_i: g broadcast, not gathered
+    y0 = [v for v in f.y0]
+    fast, want, H, P = _jets(f.system, y0, 30, 20, "0.01")
+    monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
+                        lambda self, S, K, lay, s: self._orders_general(S, K, lay, [s], 1))
+    general, _, _, _ = _jets(f.system, y0, 30, 20, "0.01")
+    assert fast is not None and fast == general
+    assert _worst(fast, want, H, P) < 20

@@ -476,14 +476,13 @@ ceil`
                 if F + min(ss) < 0:
                     return [None] * Bf
                 S[tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl)
-        if Bf == 1:
-            self._orders(S, K, lay, ss[0])
-        else:
-            self._orders_general(S, K, lay, ss, Bf)
+        Srev = self._orders(S, K, lay, ss[0]) if Bf == 1 else self._orders_general(S, K, lay, ss, Bf)
         top = S[:, :, nl - 1]
         # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
         # limb at its order, whatever it did to the orders after it
         ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
+        if Srev is not None and not np.abs(Srev[:, :, nl - 1]).max() < base:
+            ok[:] = False
         return [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
                 for b in range(Bf)]
 
@@ -492,20 +491,44 @@ ceil`
         plan = lay.get("plan")
         if plan is not None:
             return plan
+        # B operands of products are read from a copy with the orders reversed (a forward
+        # strided view for BLAS instead of a gather with a negative stride); every other read is
+        # from S.  A stage stores its rows where they are read.
+        rows = np.arange(self.N)
+        rev = np.zeros(self.N, bool)
+        fwd = np.zeros(self.N, bool)
+        fwd[:self.ns] = True
+        for st in self.stages:
+            if st[0] == "prod":
+                fwd[rows[st[2]]] = True
+                rev[rows[st[3]]] = True
+            elif st[2] is not None:
+                fwd[rows[st[2]]] = True
+        if self.outputs[1] is not None:
+            fwd[rows[self.outputs[1]]] = True
         plan = []
         for st, tab in zip(self.stages, lay["stages"]):
+            out = st[1]
+            where = (bool(fwd[out].any()), bool(rev[out].any()))
             if st[0] == "prod":
                 _, out, a, b = st
                 G = (out.stop - out.start)
-                plan.append((0, out, a, b, G, None))
+                tile = _tiling(a, b)
+                if tile:  # B is one block of nodes repeated: broadcast instead of a gather
+                    block, r, repeat = tile
+                    shape = (G // r, r) if repeat else (r, G // r)
+                    plan.append((0, out, a, (block, shape, repeat), G, where))
+                else:
+                    plan.append((0, out, a, (b, None, False), G, where))
             elif tab.get("shift") is not None and not tab["pre"]:
                 # the exact per-row scale folded into N and the constants: X = (N sc) a + c sc
-                out, args = st[1], st[2]
+                args = st[2]
                 NT = tab["NT"] * tab["sc"][None, :]
                 C0 = None if tab["C0"] is None else tab["C0"] * tab["sc"][None, :]
-                plan.append((1, out, args, NT, (tab["nlx"], NT.shape[1]), (C0, tab["srounds"], tab["shift"])))
+                plan.append((1, out, args, NT, (tab["nlx"], NT.shape[1]),
+                             (C0, tab["srounds"], tab["shift"], where)))
             else:
-                plan.append((2, st, tab, None, None, None))
+                plan.append((2, st, tab, where, None, None))
         lay["plan"] = plan
         return plan
 
@@ -532,10 +555,23 @@ ceil`
         # 2^52 / xbound (as in _linear), else the carry first
         opre = [not otab["xbound"] * d["rowsum"] < 2.0 ** 52 for d in dks]
         ptop = LOW + nl  # product results: limbs LOW .. LOW + nl - 1 kept (INT_LIMBS above fold)
+        Srev = np.zeros_like(S)   # Srev[:, K - k] is order k
+        Srev[:, K] = S[:, 0]
+        if K >= 1:
+            Srev[:, K - 1] = S[:, 1]
         for k in range(K):
+            kr = K - k
             for kind, out, a, b, G, extra in plan:
                 if kind == 0:
-                    R = convT @ matmul(S[a, :k + 1].transpose(0, 2, 1), S[b, k::-1]).reshape(G, nn).T
+                    bb, shape, repeat = b
+                    if shape is None:
+                        P = matmul(S[a, :k + 1].transpose(0, 2, 1), Srev[bb, kr:])
+                    elif repeat:
+                        P = matmul(S[a, :k + 1].reshape(shape + (k + 1, nl)).transpose(0, 1, 3, 2),
+                                   Srev[bb, kr:, None].transpose(0, 2, 1, 3))
+                    else:
+                        P = matmul(S[a, :k + 1].reshape(shape + (k + 1, nl)).transpose(0, 1, 3, 2), Srev[bb, kr:])
+                    R = convT @ P.reshape(G, nn).T
                     lo, hi = R[:-1], R[1:]
                     for _ in range(pr):
                         q = lo * inv
@@ -544,11 +580,14 @@ ceil`
                         hi += q
                     if R.shape[0] > ptop:
                         R = fold(R, ptop - 1, base)
-                    S[out, k] = R[LOW:ptop].T
+                    if extra[0]:
+                        S[out, k] = R[LOW:ptop].T
+                    if extra[1]:
+                        Srev[out, kr] = R[LOW:ptop].T
                 elif kind == 1:
                     X = zeros(G)
                     matmul(S[a, k].T, b, out=X[:nl])
-                    C0, rounds, c = extra
+                    C0, rounds, c, where = extra
                     if k == 0:
                         if C0 is not None:
                             X += C0
@@ -561,10 +600,16 @@ ceil`
                         hi += q
                     if X.shape[0] > c + nl:
                         X = fold(X, c + nl - 1, base)
-                    S[out, k] = X[c:c + nl].T
+                    if where[0]:
+                        S[out, k] = X[c:c + nl].T
+                    if where[1]:
+                        Srev[out, kr] = X[c:c + nl].T
                 else:
-                    st, tab = out, a
-                    S[st[1], k] = self._linear(st[1:], tab, S, k, lay, None, 1, st[2]).T
+                    st, tab, where = out, a, b
+                    v = self._linear(st[1:], tab, S, k, lay, None, 1, st[2]).T
+                    S[st[1], k] = v
+                    if where[1]:
+                        Srev[st[1], kr] = v
             # the step: f_k 2^s / ((k + 1) d) as the Toeplitz product of its constant
             if k == 0 or opre[k]:
                 X = zeros((onlx, oNT.shape[1]))
@@ -585,6 +630,8 @@ ceil`
             if Y.shape[0] > ptop:
                 Y = fold(Y, ptop - 1, base)
             S[:ns, k + 1] = Y[LOW:ptop].T
+            Srev[:ns, kr - 1] = Y[LOW:ptop].T
+        return Srev
 
     def _orders_general(self, S, K, lay, ss, Bf):
         """The recurrence for a batch of flows (and for per-row step constants)."""
@@ -663,6 +710,27 @@ ceil`
             return fold(X, nl - 1, base)
         carry(Y, base, lay["prod_rounds"])
         return fold(Y, LOW + nl - 1, base)[LOW:]
+
+
+def _tiling(a, b):
+    """(block, r, repeat) when the rows ``b`` are one consecutive block of m nodes, tiled r times
+    (repeat False) or each node repeated r times (repeat True), and ``a`` is a slice of r m
+    rows: products x_i g_j of a whole block of states with one block of g, where the B operand
+    broadcasts over the r copies instead of being gathered.  None otherwise."""
+    if not isinstance(a, slice) or isinstance(b, slice) or len(b) < 2:
+        return None
+    b = np.asarray(b)
+    if a.stop - a.start != len(b):
+        return None
+    for repeat in (False, True):
+        block = np.unique(b)
+        m = len(block)
+        if len(b) % m or not np.array_equal(block, block[0] + np.arange(m)):
+            return None
+        r = len(b) // m
+        if np.array_equal(b, np.repeat(block, r) if repeat else np.tile(block, r)):
+            return slice(int(block[0]), int(block[0]) + m), r, repeat
+    return None
 
 
 def _unit_exp(hint) -> int:
