@@ -229,3 +229,29 @@ def test_catalog_flow_broadcasts_its_shared_operand_and_keeps_the_digits(monkeyp
     general, _, _, _ = _jets(f.system, y0, 30, 20, "0.01")
     assert fast is not None and fast == general
     assert _worst(fast, want, H, P) < 20
+
+
+def test_limb_conversions_and_exact_norm():
+    """to_limbs / from_limbs round-trip (low limbs in [0, 2^L), signed top limb); the norm's
+    float prefilter returns the exact maximum, also for near-ties and cancelling limbs."""
+    import random
+    import numpy as np
+    rng = random.Random(5)
+    L, nl = 21, 8
+    M = [rng.randrange(-2 ** (L * nl - 1), 2 ** (L * nl - 1)) for _ in range(40)]
+    M += [0, -1, 1, 2 ** (L * (nl - 1)), -(2 ** (L * (nl - 1))) + 1]
+    A = jet_limbs.to_limbs(M, L, nl)
+    assert A[:, :-1].min() >= 0 and A[:, :-1].max() < 2 ** L
+    assert [int(x) for x in jet_limbs.from_limbs(A, L)] == M
+    for trial in range(20):
+        base = rng.randrange(2 ** (L * nl - 3))
+        vals = [base + rng.randrange(-3, 4) for _ in range(6)] + [-(base + rng.randrange(4))]
+        vals += [rng.randrange(-8, 8) - 2 ** (L * (nl - 1)) * rng.randrange(2) for _ in range(5)]
+        C = jet_limbs.to_limbs(vals, L, nl).T[:, :, None]            # (nl, states, 1 order)
+        ser = jet_limbs.LimbSeries(C.copy(), 0, 0, L, nl - 1)
+        with gmpy2.context(gmpy2.get_context(), precision=L * nl + 8):
+            assert ser.norm(0) == max(abs(v) for v in vals)
+    # negative control: the float estimate alone misses the exact maximum of a near-tie
+    v = [2 ** 160 + 1, 2 ** 160]
+    est = np.abs(jet_limbs._powers(L, nl) @ jet_limbs.to_limbs(v, L, nl).T)
+    assert est[0] == est[1]

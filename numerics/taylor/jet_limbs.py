@@ -77,21 +77,39 @@ def layout(P: int, K: int, limb: int | None = None) -> tuple:
 def to_limbs(M, L: int, nl: int) -> np.ndarray:
     """Integers (a list of int/mpz) -> float64 limbs (len, nl); the top limb signed.
 
-    The nl - 1 low limbs come from the two's-complement bytes of each number (unpacked to bits,
-    grouped by L: three times faster than shifts on object arrays); a value too large keeps a
-    top limb of 2^L (clipped: no float overflow), which the jet's overflow check then catches."""
-    M = [int(m) for m in M]
+    The nl - 1 low limbs are bit fields of each number's two's-complement bytes, read as 64-bit
+    words (a field straddles at most two words); a value too large keeps a top limb of 2^L
+    (clipped: no float overflow), which the jet's overflow check then catches."""
     n, nb = len(M), L * (nl - 1)
     out = np.empty((n, nl))
-    if nb:
-        W = (nb + 7) // 8
-        mask = (1 << nb) - 1
-        buf = b"".join((m & mask).to_bytes(W, "little") for m in M)
-        bits = np.unpackbits(np.frombuffer(buf, np.uint8).reshape(n, W), axis=1, bitorder="little")[:, :nb]
-        out[:, :nl - 1] = bits.reshape(n, nl - 1, L) @ (2.0 ** np.arange(L))
     big = 1 << L
-    out[:, nl - 1] = [float(max(min(m >> nb, big), -big)) for m in M]
+    mask = (1 << nb) - 1
+    nw, w, lo_s, hi_s = _fields(L, nl)
+    parts, tops = [], []
+    for m in M:
+        m = int(m)
+        parts.append((m & mask).to_bytes(8 * nw, "little"))
+        t = m >> nb
+        tops.append(big if t > big else -big if t < -big else t)
+    if nb:
+        words = np.frombuffer(b"".join(parts), np.uint64).reshape(n, nw)
+        f = (words[:, w] >> lo_s) | ((words[:, w + 1] << np.uint64(1)) << hi_s)
+        out[:, :nl - 1] = f & np.uint64(big - 1)
+    out[:, nl - 1] = tops
     return out
+
+
+_FIELDS: dict = {}
+
+
+def _fields(L: int, nl: int):
+    """Word index and shifts of the limb bit fields [L j, L j + L) in 64-bit words."""
+    key = (L, nl)
+    if key not in _FIELDS:
+        pos = L * np.arange(nl - 1)
+        nw = (L * (nl - 1) + 63) // 64 + 1     # one spare word: w + 1 always exists
+        _FIELDS[key] = (nw, pos // 64, (pos % 64).astype(np.uint64), (63 - pos % 64).astype(np.uint64))
+    return _FIELDS[key]
 
 
 def from_limbs(A: np.ndarray, L: int) -> np.ndarray:
@@ -159,6 +177,24 @@ def _conv_matrix(n1: int, n2: int, width: int) -> np.ndarray:
         for q in range(n2):
             C[p * n2 + q, p + q] = 1.0
     return C
+
+
+_CONV: dict = {}
+
+
+def _conv_full(nl: int) -> np.ndarray:
+    """Cached :func:`_conv_matrix` (nl, nl, 2 nl - 1), transposed (dense output, every step)."""
+    if nl not in _CONV:
+        _CONV[nl] = np.ascontiguousarray(_conv_matrix(nl, nl, 2 * nl - 1).T)
+    return _CONV[nl]
+
+
+def _powers(L: int, nl: int) -> np.ndarray:
+    """2^(L j), j < nl, as float64 (exact; the estimates of :meth:`LimbSeries.norm`)."""
+    key = ("pw", L, nl)
+    if key not in _CONV:
+        _CONV[key] = 2.0 ** (L * np.arange(nl))
+    return _CONV[key]
 
 
 def _mantissa(x, bits: int) -> mpz:
@@ -771,7 +807,15 @@ class LimbSeries:
 
     def norm(self, k: int):
         """max_i |y_ik| (mpfr, exact conversion of the largest mantissa)."""
-        m = max(abs(x) for x in from_limbs(self.C[:, :, k].T, self.L))
+        c = self.C[:, :, k]                                  # (nl, states)
+        if c.shape[1] > 2:
+            # float estimates (error below nl 2^-53 < 2^-40 of the sum of |terms|) pick the candidates;
+            # the exact maximum among them is the exact maximum of all
+            pw = _powers(self.L, c.shape[0])
+            est = np.abs(pw @ c)
+            err = (pw @ np.abs(c)) * 2.0 ** -40
+            c = c[:, est + err >= (est - err).max()]
+        m = max(abs(x) for x in from_limbs(c.T, self.L))
         return gmpy2.mul_2exp(mpfr(m), -(self.F + k * self.s))
 
     def value(self, A, k: int):
@@ -788,7 +832,7 @@ class LimbSeries:
             pw.append((pw[-1] * sig) >> F)
         PW = to_limbs(pw, L, nl)                                   # (K+1, nl)
         R = np.matmul(self.C.transpose(1, 0, 2), PW)               # (ns, nl, nl)
-        R = _conv_matrix(nl, nl, 2 * nl - 1).T @ R.reshape(ns, nl * nl).T
+        R = _conv_full(nl) @ R.reshape(ns, nl * nl).T
         base = 2.0 ** L
         carry(R, base, rounds_for(2.0 ** 53, L))
         v = fold(R, nf + nl - 1, base)[nf:]
