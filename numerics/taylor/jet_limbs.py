@@ -582,14 +582,19 @@ ceil`
         outs, otab = self.outputs, lay["out"]
         oargs, ns = outs[1], self.ns
         oNT, oC0, onlx = otab["NT"], otab["C0"], otab["nlx"]
-        dks = [self._dk(lay, s, k) for k in range(K)]
-        if oargs is None or any(d["T"] is None for d in dks):  # per-row step constants
+        steps = lay.get(("steps", s))
+        if steps is None:
+            dks = [self._dk(lay, s, k) for k in range(K)]
+            if oargs is None or any(d["T"] is None for d in dks):  # per-row step constants
+                steps = lay[("steps", s)] = False
+            else:
+                # the raw sums N a + c times the step constant stay exact when its rows sum
+                # below 2^52 / xbound (as in _linear), else the carry first
+                steps = lay[("steps", s)] = ([d["T"] for d in dks], [d["T"][:, :nl] for d in dks],
+                                             [not otab["xbound"] * d["rowsum"] < 2.0 ** 52 for d in dks])
+        if steps is False:
             return self._orders_general(S, K, lay, [s], 1)
-        dkT = [d["T"] for d in dks]
-        dkTn = [T[:, :nl] for T in dkT]
-        # the raw sums N a + c times the step constant stay exact when its rows sum below
-        # 2^52 / xbound (as in _linear), else the carry first
-        opre = [not otab["xbound"] * d["rowsum"] < 2.0 ** 52 for d in dks]
+        dkT, dkTn, opre = steps
         ptop = LOW + nl  # product results: limbs LOW .. LOW + nl - 1 kept (INT_LIMBS above fold)
         Srev = np.zeros_like(S)   # Srev[:, K - k] is order k
         Srev[:, K] = S[:, 0]
