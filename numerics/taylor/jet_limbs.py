@@ -540,8 +540,14 @@ ceil`
                 rev[rows[st[3]]] = True
             elif st[2] is not None:
                 fwd[rows[st[2]]] = True
-        if self.outputs[1] is not None:
-            fwd[rows[self.outputs[1]]] = True
+        # the step reads the last product stage's limbs directly when its arguments are exactly
+        # that stage's rows (f = N (x g) of the gradient flows): no store and gather between
+        oargs, last = self.outputs[1], self.stages[-1] if self.stages else None
+        fuse = (last is not None and last[0] == "prod" and isinstance(oargs, slice)
+                and (oargs.start, oargs.stop) == (last[1].start, last[1].stop))
+        if oargs is not None and not fuse:
+            fwd[rows[oargs]] = True
+        lay["fuse"] = fuse
         plan = []
         for st, tab in zip(self.stages, lay["stages"]):
             out = st[1]
@@ -595,6 +601,7 @@ ceil`
         if steps is False:
             return self._orders_general(S, K, lay, [s], 1)
         dkT, dkTn, opre = steps
+        fuse = lay["fuse"]
         ptop = LOW + nl  # product results: limbs LOW .. LOW + nl - 1 kept (INT_LIMBS above fold)
         Srev = np.zeros_like(S)   # Srev[:, K - k] is order k
         Srev[:, K] = S[:, 0]
@@ -621,10 +628,11 @@ ceil`
                         hi += q
                     if R.shape[0] > ptop:
                         R = fold(R, ptop - 1, base)
+                    last = R[LOW:ptop]
                     if extra[0]:
-                        S[out, k] = R[LOW:ptop].T
+                        S[out, k] = last.T
                     if extra[1]:
-                        Srev[out, kr] = R[LOW:ptop].T
+                        Srev[out, kr] = last.T
                 elif kind == 1:
                     X = zeros(G)
                     matmul(S[a, k].T, b, out=X[:nl])
@@ -652,16 +660,17 @@ ceil`
                     if where[1]:
                         Srev[st[1], kr] = v
             # the step: f_k 2^s / ((k + 1) d) as the Toeplitz product of its constant
+            Ak = last if fuse else S[oargs, k].T
             if k == 0 or opre[k]:
                 X = zeros((onlx, oNT.shape[1]))
-                matmul(S[oargs, k].T, oNT, out=X[:nl])
+                matmul(Ak, oNT, out=X[:nl])
                 if k == 0 and oC0 is not None:
                     X += oC0
                 if opre[k]:
                     carry(X, base, otab["rounds"] + (k == 0))
                 Y = dkT[k] @ X
             else:  # the rows above nl of X are zero: T's first nl columns suffice
-                Y = dkTn[k] @ (S[oargs, k].T @ oNT)
+                Y = dkTn[k] @ (Ak @ oNT)
             lo, hi = Y[:-1], Y[1:]
             for _ in range(pr):
                 q = lo * inv
