@@ -204,7 +204,7 @@ def test_single_flow_recurrence_is_the_general_one_digit_for_digit(dps, net, mon
     for kw in ({}, {"rounds": 0}):
         fast, _, _, _ = _jets(sysm, y0, dps, 2 * dps // 3, "0.005", **kw)
         monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
-                            lambda self, S, K, lay, s: self._orders_general(S, K, lay, [s], 1))
+                            lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
         general, _, _, _ = _jets(sysm, y0, dps, 2 * dps // 3, "0.005", **kw)
         monkeypatch.undo()
         assert (fast is None) == (general is None)
@@ -220,12 +220,12 @@ def test_catalog_flow_broadcasts_its_shared_operand_and_keeps_the_digits(monkeyp
     pr = random_problem(5, 3, seed=2)
     f = gradient_flow(diagonal.quadratic(5), pr.X, pr.y, values={"alpha": sp.Rational(1, 10)}, duals=False)
     lj = jet_limbs.LimbJet(decompose(f.system), _work_prec(30))
-    modes = {p[3][1:] for p in lj._plan(lj._layout(20)) if p[0] == 0}
-    assert ((5, 2), True) in modes            # u_i g_i, v_i g_i: g broadcast, not gathered
+    modes = {p[3][1:] for p in lj._plan(lj._layout(20), 1) if p[0] == 0}
+    assert ((5, 2, 1), (5, 1, 1)) in modes    # u_i g_i, v_i g_i: g broadcast, not gathered
     y0 = [v for v in f.y0]
     fast, want, H, P = _jets(f.system, y0, 30, 20, "0.01")
     monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
-                        lambda self, S, K, lay, s: self._orders_general(S, K, lay, [s], 1))
+                        lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
     general, _, _, _ = _jets(f.system, y0, 30, 20, "0.01")
     assert fast is not None and fast == general
     assert _worst(fast, want, H, P) < 20

@@ -512,19 +512,20 @@ ceil`
                 if F + min(ss) < 0:
                     return [None] * Bf
                 S[tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl)
-        Srev = self._orders(S, K, lay, ss[0]) if Bf == 1 else self._orders_general(S, K, lay, ss, Bf)
+        Srev = self._orders(S, K, lay, ss)
         top = S[:, :, nl - 1]
         # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
         # limb at its order, whatever it did to the orders after it
         ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
-        if Srev is not None and not np.abs(Srev[:, :, nl - 1]).max() < base:
-            ok[:] = False
+        if Srev is not None and N:
+            ok &= np.abs(Srev[:, :, nl - 1]).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base
         return [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
                 for b in range(Bf)]
 
-    def _plan(self, lay):
-        """The stages of one flow as flat tuples for :meth:`_orders` (cached per order K)."""
-        plan = lay.get("plan")
+    def _plan(self, lay, Bf: int):
+        """The stages as flat tuples for :meth:`_orders`, rows expanded to Bf flows (node-major:
+        row i Bf + b is node i of flow b); cached per order K and Bf."""
+        plan = lay.get(("plan", Bf))
         if plan is not None:
             return plan
         # B operands of products are read from a copy with the orders reversed (a forward
@@ -558,50 +559,76 @@ ceil`
                 tile = _tiling(a, b)
                 if tile:  # B is one block of nodes repeated: broadcast instead of a gather
                     block, r, repeat = tile
-                    shape = (G // r, r) if repeat else (r, G // r)
-                    plan.append((0, out, a, (block, shape, repeat), G, where))
+                    m = G // r
+                    shape = (m, r, Bf) if repeat else (r, m, Bf)
+                    bshape = (m, 1, Bf) if repeat else (m, Bf)
+                    plan.append((0, _expand(out, Bf), _expand(a, Bf),
+                                 (_expand(block, Bf), shape, bshape), G * Bf, where))
                 else:
-                    plan.append((0, out, a, (b, None, False), G, where))
+                    plan.append((0, _expand(out, Bf), _expand(a, Bf), (_expand(b, Bf), None, None),
+                                 G * Bf, where))
             elif tab.get("shift") is not None and not tab["pre"]:
                 # the exact per-row scale folded into N and the constants: X = (N sc) a + c sc
                 args = st[2]
                 NT = tab["NT"] * tab["sc"][None, :]
-                C0 = None if tab["C0"] is None else tab["C0"] * tab["sc"][None, :]
-                plan.append((1, out, args, NT, (tab["nlx"], NT.shape[1]),
-                             (C0, tab["srounds"], tab["shift"], where)))
+                C0 = None if tab["C0"] is None else np.repeat(tab["C0"] * tab["sc"][None, :], Bf, axis=1)
+                G, A = NT.shape[1], NT.shape[0]
+                plan.append((1, _expand(out, Bf), _expand(args, Bf), (NT, np.ascontiguousarray(NT.T), A, G),
+                             (tab["nlx"], G * Bf), (C0, tab["srounds"], tab["shift"], where)))
             else:
                 plan.append((2, st, tab, where, None, None))
-        lay["plan"] = plan
+        lay[("plan", Bf)] = plan
         return plan
 
-    def _orders(self, S, K, lay, s):
-        r"""The recurrence of one flow, order by order: the same arithmetic as
+    def _steps(self, lay, s: int, K: int):
+        """The step constants 2^s/((k+1) d) of the outputs for k < K as Toeplitz matrices, with
+        whether the raw sums N a + c need a carry first (as in _linear); False when they differ
+        by row (then the general loop)."""
+        steps = lay.get(("steps", s))
+        if steps is None:
+            nl, otab = lay["nl"], lay["out"]
+            dks = [self._dk(lay, s, k) for k in range(K)]
+            if self.outputs[1] is None or any(d["T"] is None for d in dks):
+                steps = False
+            else:
+                steps = ([d["T"] for d in dks], [d["T"][:, :nl] for d in dks],
+                         [not otab["xbound"] * d["rowsum"] < 2.0 ** 52 for d in dks])
+            lay[("steps", s)] = steps
+        return steps
+
+    def _orders(self, S, K, lay, ss):
+        r"""The recurrence, order by order, for Bf = len(ss) flows: the same arithmetic as
         :meth:`_orders_general` (every sum is exact, so the association does not matter and the
-        digits are identical), with the stages as flat tuples, the carries inline and the exact
-        scales folded into the matrices -- about half the Python and NumPy calls per order."""
+        digits are identical), with the stages as flat tuples, the carries inline, the exact
+        scales folded into the matrices, B operands from an order-reversed copy and shared
+        operands broadcast -- about half the Python and NumPy calls per order.  Flows with
+        different units get their own step constant (column groups)."""
+        Bf = len(ss)
+        groups: dict = {}
+        for b, s in enumerate(ss):
+            groups.setdefault(s, []).append(b)
+        steps = {s: self._steps(lay, s, K) for s in groups}
+        if any(v is False for v in steps.values()):  # per-row step constants
+            return self._orders_general(S, K, lay, ss, Bf)
         nl, base, pr = lay["nl"], lay["base"], lay["prod_rounds"]
         convT = lay["convT"]
         nn = nl * nl
         inv = 1.0 / base
         floor, matmul, zeros = np.floor, np.matmul, np.zeros
-        plan = self._plan(lay)
-        outs, otab = self.outputs, lay["out"]
-        oargs, ns = outs[1], self.ns
-        oNT, oC0, onlx = otab["NT"], otab["C0"], otab["nlx"]
-        steps = lay.get(("steps", s))
-        if steps is None:
-            dks = [self._dk(lay, s, k) for k in range(K)]
-            if oargs is None or any(d["T"] is None for d in dks):  # per-row step constants
-                steps = lay[("steps", s)] = False
-            else:
-                # the raw sums N a + c times the step constant stay exact when its rows sum
-                # below 2^52 / xbound (as in _linear), else the carry first
-                steps = lay[("steps", s)] = ([d["T"] for d in dks], [d["T"][:, :nl] for d in dks],
-                                             [not otab["xbound"] * d["rowsum"] < 2.0 ** 52 for d in dks])
-        if steps is False:
-            return self._orders_general(S, K, lay, [s], 1)
-        dkT, dkTn, opre = steps
+        plan = self._plan(lay, Bf)
         fuse = lay["fuse"]
+        outs, otab = self.outputs, lay["out"]
+        ns, oN = self.ns, outs[2]
+        oargs = _expand(outs[1], Bf)
+        oNT, onlx = otab["NT"], otab["nlx"]
+        oC0 = None if otab["C0"] is None else np.repeat(otab["C0"], Bf, axis=1)
+        Go, Ao = oN.shape
+        GB = Go * Bf
+        if len(groups) == 1:
+            cols = [(None, steps[ss[0]])]
+        else:  # the columns g Bf + b of each unit's flows
+            cols = [((np.arange(Go)[:, None] * Bf + np.array(fl)[None, :]).ravel(), steps[s])
+                    for s, fl in groups.items()]
         ptop = LOW + nl  # product results: limbs LOW .. LOW + nl - 1 kept (INT_LIMBS above fold)
         Srev = np.zeros_like(S)   # Srev[:, K - k] is order k
         Srev[:, K] = S[:, 0]
@@ -611,14 +638,12 @@ ceil`
             kr = K - k
             for kind, out, a, b, G, extra in plan:
                 if kind == 0:
-                    bb, shape, repeat = b
+                    bb, shape, bshape = b
                     if shape is None:
                         P = matmul(S[a, :k + 1].transpose(0, 2, 1), Srev[bb, kr:])
-                    elif repeat:
-                        P = matmul(S[a, :k + 1].reshape(shape + (k + 1, nl)).transpose(0, 1, 3, 2),
-                                   Srev[bb, kr:, None].transpose(0, 2, 1, 3))
                     else:
-                        P = matmul(S[a, :k + 1].reshape(shape + (k + 1, nl)).transpose(0, 1, 3, 2), Srev[bb, kr:])
+                        P = matmul(S[a, :k + 1].reshape(shape + (k + 1, nl)).swapaxes(-1, -2),
+                                   Srev[bb, kr:].reshape(bshape + (k + 1, nl)))
                     R = convT @ P.reshape(G, nn).T
                     lo, hi = R[:-1], R[1:]
                     for _ in range(pr):
@@ -635,7 +660,12 @@ ceil`
                         Srev[out, kr] = last.T
                 elif kind == 1:
                     X = zeros(G)
-                    matmul(S[a, k].T, b, out=X[:nl])
+                    NT, N, A, Gl = b
+                    if Bf == 1:
+                        matmul(S[a, k].T, NT, out=X[:nl])
+                    else:  # (G x A) times (A x flows limbs), reordered to (limbs, G flows)
+                        Y = (N @ S[a, k].reshape(A, Bf * nl)).reshape(Gl, Bf, nl)
+                        X[:nl].reshape(nl, Gl, Bf)[...] = Y.transpose(2, 0, 1)
                     C0, rounds, c, where = extra
                     if k == 0:
                         if C0 is not None:
@@ -655,22 +685,44 @@ ceil`
                         Srev[out, kr] = X[c:c + nl].T
                 else:
                     st, tab, where = out, a, b
-                    v = self._linear(st[1:], tab, S, k, lay, None, 1, st[2]).T
-                    S[st[1], k] = v
+                    rows = _expand(st[1], Bf)
+                    v = self._linear(st[1:], tab, S, k, lay, None, Bf, _expand(st[2], Bf)).T
+                    S[rows, k] = v
                     if where[1]:
-                        Srev[st[1], kr] = v
+                        Srev[rows, kr] = v
             # the step: f_k 2^s / ((k + 1) d) as the Toeplitz product of its constant
-            Ak = last if fuse else S[oargs, k].T
-            if k == 0 or opre[k]:
-                X = zeros((onlx, oNT.shape[1]))
-                matmul(Ak, oNT, out=X[:nl])
-                if k == 0 and oC0 is not None:
-                    X += oC0
-                if opre[k]:
-                    carry(X, base, otab["rounds"] + (k == 0))
-                Y = dkT[k] @ X
-            else:  # the rows above nl of X are zero: T's first nl columns suffice
-                Y = dkTn[k] @ (Ak @ oNT)
+            if Bf == 1:
+                Ak = (last if fuse else S[oargs, k].T) @ oNT                 # (nl, G)
+            elif fuse:
+                Ak = matmul(oN, last.reshape(nl, Ao, Bf)).reshape(nl, GB)
+            else:
+                Ak = (oN @ S[oargs, k].reshape(Ao, Bf * nl)).reshape(Go, Bf, nl).transpose(2, 0, 1).reshape(nl, GB)
+            if k == 0 and oC0 is not None:
+                X = zeros((onlx, GB))
+                X[:nl] = Ak
+                X += oC0
+            else:
+                X = None
+            Y = None
+            for cl, (dkT, dkTn, opre) in cols:
+                if k == 0 or opre[k]:
+                    Xg = zeros((onlx, GB)) if X is None else X.copy()
+                    if X is None:
+                        Xg[:nl] = Ak
+                    if cl is not None:
+                        Xg = Xg[:, cl]
+                    if opre[k]:
+                        carry(Xg, base, otab["rounds"] + (k == 0))
+                    Yg = dkT[k] @ Xg
+                else:  # the rows above nl of X are zero: T's first nl columns suffice
+                    Yg = dkTn[k] @ (Ak if cl is None else Ak[:, cl])
+                if cl is None:
+                    Y = Yg
+                else:  # constants of other units may have more limbs: zero rows on top (the
+                    # fold below sums every row from ptop - 1 up: the same kept limbs)
+                    if Y is None:
+                        Y = zeros((max(c[1][0][k].shape[0] for c in cols), GB))
+                    Y[:Yg.shape[0], cl] = Yg
             lo, hi = Y[:-1], Y[1:]
             for _ in range(pr):
                 q = lo * inv
@@ -679,8 +731,8 @@ ceil`
                 hi += q
             if Y.shape[0] > ptop:
                 Y = fold(Y, ptop - 1, base)
-            S[:ns, k + 1] = Y[LOW:ptop].T
-            Srev[:ns, kr - 1] = Y[LOW:ptop].T
+            S[:ns * Bf, k + 1] = Y[LOW:ptop].T
+            Srev[:ns * Bf, kr - 1] = Y[LOW:ptop].T
         return Srev
 
     def _orders_general(self, S, K, lay, ss, Bf):
