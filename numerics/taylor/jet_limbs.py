@@ -113,10 +113,19 @@ def _fields(L: int, nl: int):
 
 
 def from_limbs(A: np.ndarray, L: int) -> np.ndarray:
-    """float64 limbs (..., nl) -> exact integers (object array of mpz)."""
+    """float64 limbs (..., nl) -> exact integers (object array of mpz).
+
+    Pairs of limbs are first joined in int64 (|limb| <= 2^(L+1), L <= 24: a pair stays below
+    2^50), halving the object-array operations."""
     Ai = A.astype(np.int64)
+    nl = A.shape[-1]
+    if nl > 2 and L <= 24:
+        if nl % 2:
+            Ai = np.concatenate([Ai, np.zeros(Ai.shape[:-1] + (1,), np.int64)], axis=-1)
+        Ai = Ai[..., 0::2] + (Ai[..., 1::2] << L)
+        L = 2 * L
     v = Ai[..., -1].astype(object)
-    for j in range(A.shape[-1] - 2, -1, -1):
+    for j in range(Ai.shape[-1] - 2, -1, -1):
         v = (v << L) + Ai[..., j].astype(object)
     if isinstance(v, np.ndarray):
         return v
