@@ -199,16 +199,18 @@ def test_run_many_gives_the_run_pairs_of_run():
 @pytest.mark.parametrize("dps", [30, 60])
 def test_single_flow_recurrence_is_the_general_one_digit_for_digit(dps, net, monkeypatch):
     """The flat single-flow loop (LimbJet._orders) and the batch loop (_orders_general) do the
-    same exact arithmetic: identical limbs at every order, with and without a dropped carry."""
+    same exact arithmetic: identical limbs at every order; with a dropped carry (negative
+    control) the flat loop is caught too (overflow check or far off the reference)."""
     sysm, y0 = NETS[net](4, 2)
-    for kw in ({}, {"rounds": 0}):
-        fast, _, _, _ = _jets(sysm, y0, dps, 2 * dps // 3, "0.005", **kw)
-        monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
-                            lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
-        general, _, _, _ = _jets(sysm, y0, dps, 2 * dps // 3, "0.005", **kw)
-        monkeypatch.undo()
-        assert (fast is None) == (general is None)
-        assert fast == general
+    K = 2 * dps // 3
+    fast, want, H, P = _jets(sysm, y0, dps, K, "0.005")
+    monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
+                        lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
+    general, _, _, _ = _jets(sysm, y0, dps, K, "0.005")
+    monkeypatch.undo()
+    assert fast is not None and fast == general
+    bad, _, _, _ = _jets(sysm, y0, dps, K, "0.005", rounds=0)
+    assert bad is None or _worst(bad, want, H, P) > 2 ** 40
 
 
 def test_catalog_flow_broadcasts_its_shared_operand_and_keeps_the_digits(monkeypatch):

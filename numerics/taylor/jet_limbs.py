@@ -521,7 +521,8 @@ ceil`
                 if F + min(ss) < 0:
                     return [None] * Bf
                 S[tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl)
-        Srev = self._orders(S, K, lay, ss)
+        with np.errstate(invalid="ignore", over="ignore"):  # values that outgrew the limbs:
+            Srev = self._orders(S, K, lay, ss)                  # caught below, then the mpz jet
         top = S[:, :, nl - 1]
         # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
         # limb at its order, whatever it did to the orders after it
@@ -622,8 +623,11 @@ ceil`
         nl, base, pr = lay["nl"], lay["base"], lay["prod_rounds"]
         convT = lay["convT"]
         nn = nl * nl
-        inv = 1.0 / base
-        floor, matmul, zeros = np.floor, np.matmul, np.zeros
+        # carries on int64 copies (exact: every limb sum is an integer below 2^53): an
+        # arithmetic shift is the floor division by 2^L, the mask its remainder -- three
+        # ufuncs a round instead of five; the stores cast back to float64 exactly
+        i64, Ls, Lmask = np.int64, np.int64(lay["L"]), np.int64((1 << lay["L"]) - 1)
+        matmul, zeros = np.matmul, np.zeros
         plan = self._plan(lay, Bf)
         fuse = lay["fuse"]
         outs, otab = self.outputs, lay["out"]
@@ -654,14 +658,14 @@ ceil`
                         P = matmul(S[a, :k + 1].reshape(shape + (k + 1, nl)).swapaxes(-1, -2),
                                    Srev[bb, kr:].reshape(bshape + (k + 1, nl)))
                     R = convT @ P.reshape(G, nn).T
+                    R = R.astype(i64)       # exact: |R| < 2^53; >> is the floor division
                     lo, hi = R[:-1], R[1:]
                     for _ in range(pr):
-                        q = lo * inv
-                        floor(q, out=q)
-                        lo -= q * base
+                        q = lo >> Ls
+                        lo &= Lmask
                         hi += q
                     if R.shape[0] > ptop:
-                        R = fold(R, ptop - 1, base)
+                        R = fold(R.astype(float), ptop - 1, base)   # floats: no int64 wrap
                     last = R[LOW:ptop]
                     if extra[0]:
                         S[out, k] = last.T
@@ -680,14 +684,14 @@ ceil`
                         if C0 is not None:
                             X += C0
                         rounds += 1
+                    X = X.astype(i64)
                     lo, hi = X[:-1], X[1:]
                     for _ in range(rounds):
-                        q = lo * inv
-                        floor(q, out=q)
-                        lo -= q * base
+                        q = lo >> Ls
+                        lo &= Lmask
                         hi += q
                     if X.shape[0] > c + nl:
-                        X = fold(X, c + nl - 1, base)
+                        X = fold(X.astype(float), c + nl - 1, base)
                     if where[0]:
                         S[out, k] = X[c:c + nl].T
                     if where[1]:
@@ -732,14 +736,14 @@ ceil`
                     if Y is None:
                         Y = zeros((max(c[1][0][k].shape[0] for c in cols), GB))
                     Y[:Yg.shape[0], cl] = Yg
+            Y = Y.astype(i64)
             lo, hi = Y[:-1], Y[1:]
             for _ in range(pr):
-                q = lo * inv
-                floor(q, out=q)
-                lo -= q * base
+                q = lo >> Ls
+                lo &= Lmask
                 hi += q
             if Y.shape[0] > ptop:
-                Y = fold(Y, ptop - 1, base)
+                Y = fold(Y.astype(float), ptop - 1, base)
             S[:ns * Bf, k + 1] = Y[LOW:ptop].T
             Srev[:ns * Bf, kr - 1] = Y[LOW:ptop].T
         return Srev
