@@ -55,10 +55,37 @@ def _worst(rows, want, H, P):
         return worst
 
 
+def _diagonal_net_thirds(n, m):
+    """_diagonal_net with X / 3: denominators 9, not powers of two (the constant-product path of
+    the linear stages instead of the exact shift)."""
+    us, vs = sp.symbols(f"u0:{n}"), sp.symbols(f"v0:{n}")
+    w, r, g = sp.symbols(f"w0:{n}"), sp.symbols(f"r0:{m}"), sp.symbols(f"g0:{n}")
+    X = [[sp.Rational((3 * i + 5 * j) % 7 - 3, 3) for i in range(n)] for j in range(m)]
+    inter = [(w[i], us[i] ** 2 - vs[i] ** 2) for i in range(n)]
+    inter += [(r[j], sum(X[j][i] * w[i] for i in range(n)) - sp.Rational(j + 1, 2)) for j in range(m)]
+    inter += [(g[i], sum(X[j][i] * r[j] for j in range(m))) for i in range(n)]
+    rhs = [-2 * us[i] * g[i] for i in range(n)] + [2 * vs[i] * g[i] for i in range(n)]
+    return ODESystem(us + vs, tuple(rhs), tuple(inter), name=f"diag3{n}"), [sp.Rational(1, 10)] * (2 * n)
+
+
+NETS = {"pow2": _diagonal_net, "thirds": _diagonal_net_thirds}
+
+
+def test_both_linear_stage_paths_are_exercised():
+    """The nets of the tests reach the shift (power-of-two denominators) and the constant product."""
+    paths = set()
+    for net in NETS.values():
+        lj = jet_limbs.LimbJet(decompose(net(4, 2)[0]), 137)
+        lay = lj._layout(20)
+        paths |= {"shift" if t.get("shift") else "constant" for t in lay["stages"] if t}
+    assert paths == {"shift", "constant"}
+
+
 @pytest.mark.filterwarnings("ignore:invalid value encountered in cast")  # the broken controls
+@pytest.mark.parametrize("net", sorted(NETS))
 @pytest.mark.parametrize("dps", [30, 60, pytest.param(120, marks=pytest.mark.slow)])
-def test_limb_jet_agrees_with_the_mpmath_reference_and_controls_fail(dps):
-    sysm, y0 = _diagonal_net(4, 2)
+def test_limb_jet_agrees_with_the_mpmath_reference_and_controls_fail(dps, net):
+    sysm, y0 = NETS[net](4, 2)
     K = 2 * dps // 3
     rows, want, H, P = _jets(sysm, y0, dps, K, "0.005")
     assert rows is not None
@@ -72,9 +99,10 @@ def test_limb_jet_agrees_with_the_mpmath_reference_and_controls_fail(dps):
         assert bad is None or _worst(bad, want, H, P) > 2 ** 40
 
 
+@pytest.mark.parametrize("net", sorted(NETS))
 @pytest.mark.parametrize("dps", [30, 60, pytest.param(120, marks=pytest.mark.slow)])
-def test_limb_backend_integrates_like_the_reference_and_the_mpz_jet(dps):
-    sysm, y0 = _diagonal_net(4, 2)
+def test_limb_backend_integrates_like_the_reference_and_the_mpz_jet(dps, net):
+    sysm, y0 = NETS[net](4, 2)
     a = integrate(sysm, y0, 2, dps=dps, backend="limbs")
     f = integrate(sysm, y0, 2, dps=dps, backend="fixed")
     b = integrate(sysm, y0, 2, dps=dps, backend="reference")
@@ -164,3 +192,68 @@ def test_run_many_gives_the_run_pairs_of_run():
         assert m.flow is f and m.lo.final == one.lo.final and m.hi.final == one.hi.final
         assert m.lo.times == one.lo.times and m.hi.times == one.hi.times
     assert many[0].lo.final != many[1].lo.final
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast")  # the dropped carry
+@pytest.mark.parametrize("net", sorted(NETS))
+@pytest.mark.parametrize("dps", [30, 60])
+def test_single_flow_recurrence_is_the_general_one_digit_for_digit(dps, net, monkeypatch):
+    """The flat single-flow loop (LimbJet._orders) and the batch loop (_orders_general) do the
+    same exact arithmetic: identical limbs at every order; with a dropped carry (negative
+    control) the flat loop is caught too (overflow check or far off the reference)."""
+    sysm, y0 = NETS[net](4, 2)
+    K = 2 * dps // 3
+    fast, want, H, P = _jets(sysm, y0, dps, K, "0.005")
+    monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
+                        lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
+    general, _, _, _ = _jets(sysm, y0, dps, K, "0.005")
+    monkeypatch.undo()
+    assert fast is not None and fast == general
+    bad, _, _, _ = _jets(sysm, y0, dps, K, "0.005", rounds=0)
+    assert bad is None or _worst(bad, want, H, P) > 2 ** 40
+
+
+def test_catalog_flow_broadcasts_its_shared_operand_and_keeps_the_digits(monkeypatch):
+    """A catalog diagonal net (states interleaved u0, v0, u1, ...: each g_i repeated) takes the
+    broadcast product of the single-flow loop; its coefficients equal the general loop's."""
+    from numerics.flows import gradient_flow
+    from numerics.problems import random_problem
+    from theory.catalog import diagonal
+    pr = random_problem(5, 3, seed=2)
+    f = gradient_flow(diagonal.quadratic(5), pr.X, pr.y, values={"alpha": sp.Rational(1, 10)}, duals=False)
+    lj = jet_limbs.LimbJet(decompose(f.system), _work_prec(30))
+    modes = {p[3][1:] for p in lj._plan(lj._layout(20), 1) if p[0] == 0}
+    assert ((5, 2, 1), (5, 1, 1)) in modes    # u_i g_i, v_i g_i: g broadcast, not gathered
+    y0 = [v for v in f.y0]
+    fast, want, H, P = _jets(f.system, y0, 30, 20, "0.01")
+    monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
+                        lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
+    general, _, _, _ = _jets(f.system, y0, 30, 20, "0.01")
+    assert fast is not None and fast == general
+    assert _worst(fast, want, H, P) < 20
+
+
+def test_limb_conversions_and_exact_norm():
+    """to_limbs / from_limbs round-trip (low limbs in [0, 2^L), signed top limb); the norm's
+    float prefilter returns the exact maximum, also for near-ties and cancelling limbs."""
+    import random
+    import numpy as np
+    rng = random.Random(5)
+    L, nl = 21, 8
+    M = [rng.randrange(-2 ** (L * nl - 1), 2 ** (L * nl - 1)) for _ in range(40)]
+    M += [0, -1, 1, 2 ** (L * (nl - 1)), -(2 ** (L * (nl - 1))) + 1]
+    A = jet_limbs.to_limbs(M, L, nl)
+    assert A[:, :-1].min() >= 0 and A[:, :-1].max() < 2 ** L
+    assert [int(x) for x in jet_limbs.from_limbs(A, L)] == M
+    for trial in range(20):
+        base = rng.randrange(2 ** (L * nl - 3))
+        vals = [base + rng.randrange(-3, 4) for _ in range(6)] + [-(base + rng.randrange(4))]
+        vals += [rng.randrange(-8, 8) - 2 ** (L * (nl - 1)) * rng.randrange(2) for _ in range(5)]
+        C = jet_limbs.to_limbs(vals, L, nl).T[:, :, None]            # (nl, states, 1 order)
+        ser = jet_limbs.LimbSeries(C.copy(), 0, 0, L, nl - 1)
+        with gmpy2.context(gmpy2.get_context(), precision=L * nl + 8):
+            assert ser.norm(0) == max(abs(v) for v in vals)
+    # negative control: the float estimate alone misses the exact maximum of a near-tie
+    v = [2 ** 160 + 1, 2 ** 160]
+    est = np.abs(jet_limbs._powers(L, nl) @ jet_limbs.to_limbs(v, L, nl).T)
+    assert est[0] == est[1]

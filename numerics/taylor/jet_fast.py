@@ -138,18 +138,20 @@ class FastBackend(Backend):
 
 
 #: products from which the machine-word jet is used (see :func:`prefers_limbs`)
-LIMBS_FROM = 32
+LIMBS_FROM = 24
 
 
 def prefers_limbs(program: Program) -> bool:
     r"""Whether the machine-word fixed-point jet (:mod:`numerics.taylor.jet_limbs`) is expected to
-    beat both other jets on ``program``: it pays about 100 us of NumPy calls per order and
-    level, whatever the size, and then about 0.1-0.2 ns per limb multiply-add (BLAS), so it wins
-    once a level holds a few dozen products.  Measured (CPU time per Taylor step, 30 digits,
-    K = 36): diagonal n = 6 (24 products): the same as the mpfr code (a whole check, both runs:
-    0.198 s against 0.185 s); n = 10 (40 products): 3.3 ms against 4.6 ms; n = 20: 4-5 ms
-    against 8 ms (mpz jet); n = 50: 6-7 ms against 19 ms.  Hence :data:`LIMBS_FROM`.  Decided from the program
-    alone, so a flow's digits do not depend on the machine's load."""
+    beat both other jets on ``program``: it pays a fixed number of NumPy calls per order and
+    stage (about 25-40 us per order for a diagonal net), whatever the size, and then about
+    0.1-0.2 ns per limb multiply-add (BLAS), so it wins once a level holds a couple of dozen
+    products.  Measured (CPU time of a whole integration, 30 digits, T = 20, the two jets
+    interleaved, after the flat recurrence of jet_limbs): diagonal n = 3 (10 products): limbs
+    1.96x the mpfr code; n = 4 (16): 1.13x; n = 6 (24): 0.80x.  Before it (100 us per order and
+    level): n = 6 even, n = 10 (40 products): 3.3 ms against 4.6 ms a step; n = 20: 4-5 ms
+    against 8 ms (mpz jet); n = 50: 6-7 ms against 19 ms.  Hence :data:`LIMBS_FROM`.  Decided
+    from the program alone, so a flow's digits do not depend on the machine's load."""
     live = jet_fixed._live(program)
     return sum(1 for i in live if program.nodes[i].op in ("mul", "sq")) >= LIMBS_FROM
 

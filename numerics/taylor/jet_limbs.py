@@ -77,28 +77,55 @@ def layout(P: int, K: int, limb: int | None = None) -> tuple:
 def to_limbs(M, L: int, nl: int) -> np.ndarray:
     """Integers (a list of int/mpz) -> float64 limbs (len, nl); the top limb signed.
 
-    The nl - 1 low limbs come from the two's-complement bytes of each number (unpacked to bits,
-    grouped by L: three times faster than shifts on object arrays); a value too large keeps a
-    top limb of 2^L (clipped: no float overflow), which the jet's overflow check then catches."""
-    M = [int(m) for m in M]
+    The nl - 1 low limbs are bit fields of each number's two's-complement bytes, read as 64-bit
+    words (a field straddles at most two words); a value too large keeps a top limb of 2^L
+    (clipped: no float overflow), which the jet's overflow check then catches."""
     n, nb = len(M), L * (nl - 1)
     out = np.empty((n, nl))
-    if nb:
-        W = (nb + 7) // 8
-        mask = (1 << nb) - 1
-        buf = b"".join((m & mask).to_bytes(W, "little") for m in M)
-        bits = np.unpackbits(np.frombuffer(buf, np.uint8).reshape(n, W), axis=1, bitorder="little")[:, :nb]
-        out[:, :nl - 1] = bits.reshape(n, nl - 1, L) @ (2.0 ** np.arange(L))
     big = 1 << L
-    out[:, nl - 1] = [float(max(min(m >> nb, big), -big)) for m in M]
+    mask = (1 << nb) - 1
+    nw, w, lo_s, hi_s = _fields(L, nl)
+    parts, tops = [], []
+    for m in M:
+        m = int(m)
+        parts.append((m & mask).to_bytes(8 * nw, "little"))
+        t = m >> nb
+        tops.append(big if t > big else -big if t < -big else t)
+    if nb:
+        words = np.frombuffer(b"".join(parts), np.uint64).reshape(n, nw)
+        f = (words[:, w] >> lo_s) | ((words[:, w + 1] << np.uint64(1)) << hi_s)
+        out[:, :nl - 1] = f & np.uint64(big - 1)
+    out[:, nl - 1] = tops
     return out
 
 
+_FIELDS: dict = {}
+
+
+def _fields(L: int, nl: int):
+    """Word index and shifts of the limb bit fields [L j, L j + L) in 64-bit words."""
+    key = (L, nl)
+    if key not in _FIELDS:
+        pos = L * np.arange(nl - 1)
+        nw = (L * (nl - 1) + 63) // 64 + 1     # one spare word: w + 1 always exists
+        _FIELDS[key] = (nw, pos // 64, (pos % 64).astype(np.uint64), (63 - pos % 64).astype(np.uint64))
+    return _FIELDS[key]
+
+
 def from_limbs(A: np.ndarray, L: int) -> np.ndarray:
-    """float64 limbs (..., nl) -> exact integers (object array of mpz)."""
+    """float64 limbs (..., nl) -> exact integers (object array of mpz).
+
+    Pairs of limbs are first joined in int64 (|limb| <= 2^(L+1), L <= 24: a pair stays below
+    2^50), halving the object-array operations."""
     Ai = A.astype(np.int64)
+    nl = A.shape[-1]
+    if nl > 2 and L <= 24:
+        if nl % 2:
+            Ai = np.concatenate([Ai, np.zeros(Ai.shape[:-1] + (1,), np.int64)], axis=-1)
+        Ai = Ai[..., 0::2] + (Ai[..., 1::2] << L)
+        L = 2 * L
     v = Ai[..., -1].astype(object)
-    for j in range(A.shape[-1] - 2, -1, -1):
+    for j in range(Ai.shape[-1] - 2, -1, -1):
         v = (v << L) + Ai[..., j].astype(object)
     if isinstance(v, np.ndarray):
         return v
@@ -159,6 +186,24 @@ def _conv_matrix(n1: int, n2: int, width: int) -> np.ndarray:
         for q in range(n2):
             C[p * n2 + q, p + q] = 1.0
     return C
+
+
+_CONV: dict = {}
+
+
+def _conv_full(nl: int) -> np.ndarray:
+    """Cached :func:`_conv_matrix` (nl, nl, 2 nl - 1), transposed (dense output, every step)."""
+    if nl not in _CONV:
+        _CONV[nl] = np.ascontiguousarray(_conv_matrix(nl, nl, 2 * nl - 1).T)
+    return _CONV[nl]
+
+
+def _powers(L: int, nl: int) -> np.ndarray:
+    """2^(L j), j < nl, as float64 (exact; the estimates of :meth:`LimbSeries.norm`)."""
+    key = ("pw", L, nl)
+    if key not in _CONV:
+        _CONV[key] = 2.0 ** (L * np.arange(nl))
+    return _CONV[key]
 
 
 def _mantissa(x, bits: int) -> mpz:
@@ -354,6 +399,9 @@ class LimbJet:
         out, args, N, dens, c0s, weight = st
         ex = max(1, math.ceil(math.log2(weight + 2) / L))
         nlx = nl + ex
+        pow2 = with_den and any(d != 1 for d in dens) and all(d & (d - 1) == 0 for d in dens)
+        if pow2:  # room for the c limbs dropped by the shift (see _shift_tables)
+            nlx = max(nlx, nl + -(-max(d.bit_length() - 1 for d in dens) // L))
         rounds = self._rounds_override if self._rounds_override is not None \
             else rounds_for((weight + 1) * 2.0 ** L * (1 + SLACK), L)
         C0 = to_limbs([_exact_mantissa(c, F) for c in c0s], L, nlx).T.copy() if c0s else None
@@ -365,8 +413,28 @@ class LimbJet:
         t = {"nlx": nlx, "rounds": rounds, "C0": C0, "D": None, "T": None, "xbound": xbound,
              "NT": np.ascontiguousarray(N.T)}
         if with_den and any(d != 1 for d in dens):
-            t.update(self._den_tables([mpz(1) for _ in dens], dens, L, nl, nlx))
+            if pow2:
+                t.update(self._shift_tables(dens, L, xbound))
+            else:
+                t.update(self._den_tables([mpz(1) for _ in dens], dens, L, nl, nlx))
         return t
+
+    def _shift_tables(self, dens, L, xbound):
+        r"""Power-of-two denominators :math:`d_r = 2^{e_r}`: :math:`\lfloor X/d_r 
+floor` is the
+        exact product :math:`X\,2^{Lc - e_r}` (one scale per row, c = :math:`\lceil \max e_r/L
+ceil`
+        whole limbs) with its c low limbs dropped after the carry -- an exact floor, one ufunc
+        instead of a constant's limb product.  The raw sums N a + c (limbs below ``xbound``) are
+        scaled as they are when the scaled limbs stay below 2^52, else after a carry."""
+        es = [d.bit_length() - 1 for d in dens]
+        c = -(-max(es) // L)
+        sc = np.array([2.0 ** (L * c - e) for e in es])
+        pre = not xbound * sc.max() < 2.0 ** 52
+        ybound = (2.0 ** L * (1 + SLACK) if pre else xbound) * sc.max()
+        return {"shift": c, "sc": sc, "pre": pre,
+                "srounds": self._rounds_override if self._rounds_override is not None
+                else rounds_for(ybound, L)}
 
     def _den_tables(self, nums, dens, L, nl, nlx):
         r"""Per-row constants :math:`\lfloor 2^{L m}\,\text{num}/d\rfloor` as limbs (m = nlx + 1
@@ -453,11 +521,241 @@ class LimbJet:
                 if F + min(ss) < 0:
                     return [None] * Bf
                 S[tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl)
+        with np.errstate(invalid="ignore", over="ignore"):  # values that outgrew the limbs:
+            Srev = self._orders(S, K, lay, ss)                  # caught below, then the mpz jet
+        top = S[:, :, nl - 1]
+        # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
+        # limb at its order, whatever it did to the orders after it
+        ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
+        if Srev is not None and N:
+            ok &= np.abs(Srev[:, :, nl - 1]).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base
+        return [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
+                for b in range(Bf)]
+
+    def _plan(self, lay, Bf: int):
+        """The stages as flat tuples for :meth:`_orders`, rows expanded to Bf flows (node-major:
+        row i Bf + b is node i of flow b); cached per order K and Bf."""
+        plan = lay.get(("plan", Bf))
+        if plan is not None:
+            return plan
+        # B operands of products are read from a copy with the orders reversed (a forward
+        # strided view for BLAS instead of a gather with a negative stride); every other read is
+        # from S.  A stage stores its rows where they are read.
+        rows = np.arange(self.N)
+        rev = np.zeros(self.N, bool)
+        fwd = np.zeros(self.N, bool)
+        fwd[:self.ns] = True
+        for st in self.stages:
+            if st[0] == "prod":
+                fwd[rows[st[2]]] = True
+                rev[rows[st[3]]] = True
+            elif st[2] is not None:
+                fwd[rows[st[2]]] = True
+        # the step reads the last product stage's limbs directly when its arguments are exactly
+        # that stage's rows (f = N (x g) of the gradient flows): no store and gather between
+        oargs, last = self.outputs[1], self.stages[-1] if self.stages else None
+        fuse = (last is not None and last[0] == "prod" and isinstance(oargs, slice)
+                and (oargs.start, oargs.stop) == (last[1].start, last[1].stop))
+        if oargs is not None and not fuse:
+            fwd[rows[oargs]] = True
+        lay["fuse"] = fuse
+        plan = []
+        for st, tab in zip(self.stages, lay["stages"]):
+            out = st[1]
+            where = (bool(fwd[out].any()), bool(rev[out].any()))
+            if st[0] == "prod":
+                _, out, a, b = st
+                G = (out.stop - out.start)
+                tile = _tiling(a, b)
+                if tile:  # B is one block of nodes repeated: broadcast instead of a gather
+                    block, r, repeat = tile
+                    m = G // r
+                    shape = (m, r, Bf) if repeat else (r, m, Bf)
+                    bshape = (m, 1, Bf) if repeat else (m, Bf)
+                    plan.append((0, _expand(out, Bf), _expand(a, Bf),
+                                 (_expand(block, Bf), shape, bshape), G * Bf, where))
+                else:
+                    plan.append((0, _expand(out, Bf), _expand(a, Bf), (_expand(b, Bf), None, None),
+                                 G * Bf, where))
+            elif tab.get("shift") is not None and not tab["pre"]:
+                # the exact per-row scale folded into N and the constants: X = (N sc) a + c sc
+                args = st[2]
+                NT = tab["NT"] * tab["sc"][None, :]
+                C0 = None if tab["C0"] is None else np.repeat(tab["C0"] * tab["sc"][None, :], Bf, axis=1)
+                G, A = NT.shape[1], NT.shape[0]
+                plan.append((1, _expand(out, Bf), _expand(args, Bf), (NT, np.ascontiguousarray(NT.T), A, G),
+                             (tab["nlx"], G * Bf), (C0, tab["srounds"], tab["shift"], where)))
+            else:
+                plan.append((2, st, tab, where, None, None))
+        lay[("plan", Bf)] = plan
+        return plan
+
+    def _steps(self, lay, s: int, K: int):
+        """The step constants 2^s/((k+1) d) of the outputs for k < K as Toeplitz matrices, with
+        whether the raw sums N a + c need a carry first (as in _linear); False when they differ
+        by row (then the general loop)."""
+        steps = lay.get(("steps", s))
+        if steps is None:
+            nl, otab = lay["nl"], lay["out"]
+            dks = [self._dk(lay, s, k) for k in range(K)]
+            if self.outputs[1] is None or any(d["T"] is None for d in dks):
+                steps = False
+            else:
+                steps = ([d["T"] for d in dks], [d["T"][:, :nl] for d in dks],
+                         [not otab["xbound"] * d["rowsum"] < 2.0 ** 52 for d in dks])
+            lay[("steps", s)] = steps
+        return steps
+
+    def _orders(self, S, K, lay, ss):
+        r"""The recurrence, order by order, for Bf = len(ss) flows: the same arithmetic as
+        :meth:`_orders_general` (every sum is exact, so the association does not matter and the
+        digits are identical), with the stages as flat tuples, the carries inline, the exact
+        scales folded into the matrices, B operands from an order-reversed copy and shared
+        operands broadcast -- about half the Python and NumPy calls per order.  Flows with
+        different units get their own step constant (column groups)."""
+        Bf = len(ss)
+        groups: dict = {}
+        for b, s in enumerate(ss):
+            groups.setdefault(s, []).append(b)
+        steps = {s: self._steps(lay, s, K) for s in groups}
+        if any(v is False for v in steps.values()):  # per-row step constants
+            return self._orders_general(S, K, lay, ss, Bf)
+        nl, base, pr = lay["nl"], lay["base"], lay["prod_rounds"]
+        convT = lay["convT"]
+        nn = nl * nl
+        # carries on int64 copies (exact: every limb sum is an integer below 2^53): an
+        # arithmetic shift is the floor division by 2^L, the mask its remainder -- three
+        # ufuncs a round instead of five; the stores cast back to float64 exactly
+        i64, Ls, Lmask = np.int64, np.int64(lay["L"]), np.int64((1 << lay["L"]) - 1)
+        matmul, zeros = np.matmul, np.zeros
+        plan = self._plan(lay, Bf)
+        fuse = lay["fuse"]
+        outs, otab = self.outputs, lay["out"]
+        ns, oN = self.ns, outs[2]
+        oargs = _expand(outs[1], Bf)
+        oNT, onlx = otab["NT"], otab["nlx"]
+        oC0 = None if otab["C0"] is None else np.repeat(otab["C0"], Bf, axis=1)
+        Go, Ao = oN.shape
+        GB = Go * Bf
+        if len(groups) == 1:
+            cols = [(None, steps[ss[0]])]
+        else:  # the columns g Bf + b of each unit's flows
+            cols = [((np.arange(Go)[:, None] * Bf + np.array(fl)[None, :]).ravel(), steps[s])
+                    for s, fl in groups.items()]
+        ptop = LOW + nl  # product results: limbs LOW .. LOW + nl - 1 kept (INT_LIMBS above fold)
+        Srev = np.zeros_like(S)   # Srev[:, K - k] is order k
+        Srev[:, K] = S[:, 0]
+        if K >= 1:
+            Srev[:, K - 1] = S[:, 1]
+        for k in range(K):
+            kr = K - k
+            for kind, out, a, b, G, extra in plan:
+                if kind == 0:
+                    bb, shape, bshape = b
+                    if shape is None:
+                        P = matmul(S[a, :k + 1].transpose(0, 2, 1), Srev[bb, kr:])
+                    else:
+                        P = matmul(S[a, :k + 1].reshape(shape + (k + 1, nl)).swapaxes(-1, -2),
+                                   Srev[bb, kr:].reshape(bshape + (k + 1, nl)))
+                    R = convT @ P.reshape(G, nn).T
+                    R = R.astype(i64)       # exact: |R| < 2^53; >> is the floor division
+                    lo, hi = R[:-1], R[1:]
+                    for _ in range(pr):
+                        q = lo >> Ls
+                        lo &= Lmask
+                        hi += q
+                    if R.shape[0] > ptop:
+                        R = fold(R.astype(float), ptop - 1, base)   # floats: no int64 wrap
+                    last = R[LOW:ptop]
+                    if extra[0]:
+                        S[out, k] = last.T
+                    if extra[1]:
+                        Srev[out, kr] = last.T
+                elif kind == 1:
+                    X = zeros(G)
+                    NT, N, A, Gl = b
+                    if Bf == 1:
+                        matmul(S[a, k].T, NT, out=X[:nl])
+                    else:  # (G x A) times (A x flows limbs), reordered to (limbs, G flows)
+                        Y = (N @ S[a, k].reshape(A, Bf * nl)).reshape(Gl, Bf, nl)
+                        X[:nl].reshape(nl, Gl, Bf)[...] = Y.transpose(2, 0, 1)
+                    C0, rounds, c, where = extra
+                    if k == 0:
+                        if C0 is not None:
+                            X += C0
+                        rounds += 1
+                    X = X.astype(i64)
+                    lo, hi = X[:-1], X[1:]
+                    for _ in range(rounds):
+                        q = lo >> Ls
+                        lo &= Lmask
+                        hi += q
+                    if X.shape[0] > c + nl:
+                        X = fold(X.astype(float), c + nl - 1, base)
+                    if where[0]:
+                        S[out, k] = X[c:c + nl].T
+                    if where[1]:
+                        Srev[out, kr] = X[c:c + nl].T
+                else:
+                    st, tab, where = out, a, b
+                    rows = _expand(st[1], Bf)
+                    v = self._linear(st[1:], tab, S, k, lay, None, Bf, _expand(st[2], Bf)).T
+                    S[rows, k] = v
+                    if where[1]:
+                        Srev[rows, kr] = v
+            # the step: f_k 2^s / ((k + 1) d) as the Toeplitz product of its constant
+            if Bf == 1:
+                Ak = (last if fuse else S[oargs, k].T) @ oNT                 # (nl, G)
+            elif fuse:
+                Ak = matmul(oN, last.reshape(nl, Ao, Bf)).reshape(nl, GB)
+            else:
+                Ak = (oN @ S[oargs, k].reshape(Ao, Bf * nl)).reshape(Go, Bf, nl).transpose(2, 0, 1).reshape(nl, GB)
+            if k == 0 and oC0 is not None:
+                X = zeros((onlx, GB))
+                X[:nl] = Ak
+                X += oC0
+            else:
+                X = None
+            Y = None
+            for cl, (dkT, dkTn, opre) in cols:
+                if k == 0 or opre[k]:
+                    Xg = zeros((onlx, GB)) if X is None else X.copy()
+                    if X is None:
+                        Xg[:nl] = Ak
+                    if cl is not None:
+                        Xg = Xg[:, cl]
+                    if opre[k]:
+                        carry(Xg, base, otab["rounds"] + (k == 0))
+                    Yg = dkT[k] @ Xg
+                else:  # the rows above nl of X are zero: T's first nl columns suffice
+                    Yg = dkTn[k] @ (Ak if cl is None else Ak[:, cl])
+                if cl is None:
+                    Y = Yg
+                else:  # constants of other units may have more limbs: zero rows on top (the
+                    # fold below sums every row from ptop - 1 up: the same kept limbs)
+                    if Y is None:
+                        Y = zeros((max(c[1][0][k].shape[0] for c in cols), GB))
+                    Y[:Yg.shape[0], cl] = Yg
+            Y = Y.astype(i64)
+            lo, hi = Y[:-1], Y[1:]
+            for _ in range(pr):
+                q = lo >> Ls
+                lo &= Lmask
+                hi += q
+            if Y.shape[0] > ptop:
+                Y = fold(Y.astype(float), ptop - 1, base)
+            S[:ns * Bf, k + 1] = Y[LOW:ptop].T
+            Srev[:ns * Bf, kr - 1] = Y[LOW:ptop].T
+        return Srev
+
+    def _orders_general(self, S, K, lay, ss, Bf):
+        """The recurrence for a batch of flows (and for per-row step constants)."""
+        nl, base = lay["nl"], lay["base"]
+        ns = self.ns
         convT, pr = lay["convT"], lay["prod_rounds"]
         stages = [(st, tab, _expand(st[1], Bf), _expand(st[2], Bf), _expand(st[3], Bf) if st[0] == "prod" else None)
                   for st, tab in zip(self.stages, lay["stages"])]
         outs = self.outputs
-        top = S[:, :, nl - 1]
         for k in range(K):
             for st, tab, out, a, b in stages:
                 if st[0] == "prod":
@@ -474,11 +772,6 @@ class LimbJet:
             dks = [self._dk(lay, s, k) for s in ss]
             S[:ns * Bf, k + 1] = self._linear(outs, lay["out"], S, k, lay, dks, Bf,
                                               _expand(outs[1], Bf), ss).T
-        # one check for every order: a value that outgrew the limbs keeps a large (or NaN) top
-        # limb at its order, whatever it did to the orders after it
-        ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
-        return [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
-                for b in range(Bf)]
 
     def _linear(self, st, tab, S, k, lay, dks, Bf, args, ss=None):
         """(N a)/d (+ c at order 0), or the step's f_k 2^s/((k+1) d), on limbs (nl, G B)."""
@@ -495,6 +788,13 @@ class LimbJet:
                 X[:nl].reshape(nl, G, Bf)[...] = Y.transpose(2, 0, 1)
         if k == 0 and tab["C0"] is not None:
             X += tab["C0"] if Bf == 1 else np.repeat(tab["C0"], Bf, axis=1)
+        if tab.get("shift") is not None:  # power-of-two denominators (see _shift_tables)
+            if tab["pre"]:
+                carry(X, base, tab["rounds"] + (k == 0))
+            X *= tab["sc"] if Bf == 1 else np.repeat(tab["sc"], Bf)
+            carry(X, base, tab["srounds"] + (k == 0))
+            c = tab["shift"]
+            return fold(X, c + nl - 1, base)[c:]
         if dks is None:
             t = tab
         elif len(set(ss)) == 1:
@@ -525,6 +825,27 @@ class LimbJet:
             return fold(X, nl - 1, base)
         carry(Y, base, lay["prod_rounds"])
         return fold(Y, LOW + nl - 1, base)[LOW:]
+
+
+def _tiling(a, b):
+    """(block, r, repeat) when the rows ``b`` are one consecutive block of m nodes, tiled r times
+    (repeat False) or each node repeated r times (repeat True), and ``a`` is a slice of r m
+    rows: products x_i g_j of a whole block of states with one block of g, where the B operand
+    broadcasts over the r copies instead of being gathered.  None otherwise."""
+    if not isinstance(a, slice) or isinstance(b, slice) or len(b) < 2:
+        return None
+    b = np.asarray(b)
+    if a.stop - a.start != len(b):
+        return None
+    for repeat in (False, True):
+        block = np.unique(b)
+        m = len(block)
+        if len(b) % m or not np.array_equal(block, block[0] + np.arange(m)):
+            return None
+        r = len(b) // m
+        if np.array_equal(b, np.repeat(block, r) if repeat else np.tile(block, r)):
+            return slice(int(block[0]), int(block[0]) + m), r, repeat
+    return None
 
 
 def _unit_exp(hint) -> int:
@@ -565,7 +886,15 @@ class LimbSeries:
 
     def norm(self, k: int):
         """max_i |y_ik| (mpfr, exact conversion of the largest mantissa)."""
-        m = max(abs(x) for x in from_limbs(self.C[:, :, k].T, self.L))
+        c = self.C[:, :, k]                                  # (nl, states)
+        if c.shape[1] > 2:
+            # float estimates (error below nl 2^-53 < 2^-40 of the sum of |terms|) pick the candidates;
+            # the exact maximum among them is the exact maximum of all
+            pw = _powers(self.L, c.shape[0])
+            est = np.abs(pw @ c)
+            err = (pw @ np.abs(c)) * 2.0 ** -40
+            c = c[:, est + err >= (est - err).max()]
+        m = max(abs(x) for x in from_limbs(c.T, self.L))
         return gmpy2.mul_2exp(mpfr(m), -(self.F + k * self.s))
 
     def value(self, A, k: int):
@@ -582,7 +911,7 @@ class LimbSeries:
             pw.append((pw[-1] * sig) >> F)
         PW = to_limbs(pw, L, nl)                                   # (K+1, nl)
         R = np.matmul(self.C.transpose(1, 0, 2), PW)               # (ns, nl, nl)
-        R = _conv_matrix(nl, nl, 2 * nl - 1).T @ R.reshape(ns, nl * nl).T
+        R = _conv_full(nl) @ R.reshape(ns, nl * nl).T
         base = 2.0 ** L
         carry(R, base, rounds_for(2.0 ** 53, L))
         v = fold(R, nf + nl - 1, base)[nf:]
