@@ -94,3 +94,9 @@ def test_memo_keys_keep_assumptions_apart():
     assert len(calls) == 2 and f(sp.Rational(1, 2)) == 1 and len(calls) == 2
     # unhashable arguments run uncached
     assert f(sp.Matrix([1])) == sp.Matrix([2]) and len(calls) == 3
+
+
+def test_constraints_in_other_symbols_keep_the_usual_order():
+    # the constraint mentions b, which no component has: the early path stands aside (no error)
+    b = sp.Symbol("b", positive=True)
+    assert check_identity([sp.sinh(u) ** 2 - sp.cosh(u) ** 2 + 1], "t", constraints=[b < 2]).proved

@@ -296,6 +296,8 @@ def _early_refutation(comps, identity, points, seed, constraints, syms):
             pts.append(sample_point(syms, rng, constraints))
         except ValueError:
             break
+        except TypeError:  # a constraint in symbols the components lack: undecidable here, keep the usual order
+            return None
     if not pts or not any(_probe(c, pts[0]) for c in comps):
         return None
     for pt in pts:
