@@ -298,8 +298,10 @@ def _early_refutation(comps, identity, points, seed, constraints, syms):
             break
         except TypeError:  # a constraint in symbols the components lack: undecidable here, keep the usual order
             return None
-    if not pts or not any(_probe(c, pts[0]) for c in comps):
-        return None
+        # the points are drawn lazily (same sequence as the refutation loop): a statement that
+        # will be proved pays for one point and one probe only
+        if len(pts) == 1 and not any(_probe(c, pts[0]) for c in comps):
+            return None
     for pt in pts:
         for c in comps:
             val = certified_value(c, pt)
