@@ -25,11 +25,13 @@ from .claims import LimitingRegularizer, MirrorPotential, Proof
 from .errors import IbcheckError
 from .mirror import MU, _factor_radicands, domain_constraints, reparametrize
 from .parameterization import Parameterization
+from .memo import memo
 from .zero import check_identity
 
 _INF = (sp.oo, -sp.oo, sp.zoo, sp.nan)
 
 
+@memo(1024)
 def _limit(e, x, point):
     """sympy limit; ``None`` when it cannot be computed (unevaluated, error, AccumBounds)."""
     try:

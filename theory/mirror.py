@@ -35,6 +35,7 @@ import sympy as sp
 from .claims import MirrorPotential, NoMirror, Proof
 from .errors import IbcheckError, LeafNotSolvable, NoMirrorPotential, UndecidedError
 from .parameterization import Parameterization
+from .memo import memo
 from .zero import check_identity, evaluate, sample_point
 from .zero import check_identity as _check
 
@@ -191,6 +192,7 @@ def _vanishes_at_points(e, points: int = 3) -> bool:
     return True
 
 
+@memo(512)
 def flow(field, params, start, mu=MU) -> tuple:
     r"""The flow :math:`\varphi^\mu(y)` of the vector field ``field`` (a column in ``params``),
     started at ``start``: components with zero rate stay; linear fields :math:`V = Ax` use
@@ -254,13 +256,20 @@ class LeafFlow:
 
     def dual_gradient(self) -> tuple:
         r""":math:`\nabla Q(\mu) = G(\psi(x_0;\mu))` (simplified for a generic start, then at :math:`x_0`)."""
-        sub = dict(zip(self.params, self.psi_generic))
-        at0 = dict(zip(self.starts, self.init))
-        out = []
-        for g in self.outputs:
-            gy = sp.simplify(sp.powsimp(sp.expand(g.xreplace(sub)), combine="exp"))
-            out.append(_tidy(gy.xreplace(at0), self.mus))
-        return tuple(out)
+        return _dual_gradient(self.outputs, self.params, self.psi_generic, self.starts, self.init, self.mus)
+
+
+@memo(256)
+def _dual_gradient(outputs, params, psi_generic, starts, init, mus) -> tuple:
+    """:meth:`LeafFlow.dual_gradient` from the fields it reads (memoised: derive and every
+    literature claim of an entry ask for it)."""
+    sub = dict(zip(params, psi_generic))
+    at0 = dict(zip(starts, init))
+    out = []
+    for g in outputs:
+        gy = sp.simplify(sp.powsimp(sp.expand(g.xreplace(sub)), combine="exp"))
+        out.append(_tidy(gy.xreplace(at0), mus))
+    return tuple(out)
 
 
 def leaf_flow(p: Parameterization) -> LeafFlow:
@@ -324,6 +333,7 @@ def _template_laws(p, params) -> tuple:
                  and law.expr.is_rational_function(*params))
 
 
+@memo(1024)
 def _tidy(e, mus=()):
     """Collect on the exponentials of the dual variables, factor the coefficients; square roots
     of the init are combined (their bases are positive by :func:`domain_constraints`)."""
@@ -431,6 +441,7 @@ def _invert_scalar(gq, w0, constraints=(), w=W, mu=MU):
 
 
 # ---- derivations ------------------------------------------------------------------------------
+@memo(512)
 def _integrate0(f, var, lower):
     """:math:`\\int_{lower}^{var} f`, or ``None`` when SymPy leaves an unevaluated integral."""
     t = sp.Dummy("t", **{k: v for k, v in var.assumptions0.items() if k in ("positive", "real")})

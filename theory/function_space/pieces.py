@@ -16,10 +16,15 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import UndecidedError
+from ..memo import memo
 
 X = sp.Symbol("x", real=True)
 
+#: ``sp.simplify`` memoised (pure): the same pieces are simplified again for each moment, sum and scale
+_simplify = memo(4096)(sp.simplify)
 
+
+@memo(8192)
 def less(a, b) -> bool:
     """Exact ``a < b`` for real SymPy numbers or expressions in positive constants; raises
     :class:`UndecidedError` when SymPy cannot decide it."""
@@ -30,7 +35,7 @@ def less(a, b) -> bool:
         return True
     if a == sp.oo or b == -sp.oo:
         return False
-    d = sp.simplify(b - a)
+    d = _simplify(b - a)
     if d.is_positive:
         return True
     if d.is_nonpositive:
@@ -79,7 +84,7 @@ class Pieces:
         """Neighbouring pieces with identical expressions joined."""
         breaks, exprs = [self.breaks[0]], []
         for k, e in enumerate(self.exprs):
-            if exprs and sp.simplify(exprs[-1] - e) == 0:
+            if exprs and _simplify(exprs[-1] - e) == 0:
                 breaks[-1] = self.breaks[k + 1]
                 continue
             exprs.append(e)
@@ -89,10 +94,10 @@ class Pieces:
     def __add__(self, other: "Pieces") -> "Pieces":
         a = self.refine(other.breaks[1:-1])
         b = other.refine(self.breaks[1:-1])
-        return Pieces(a.breaks, tuple(sp.simplify(p + q) for p, q in zip(a.exprs, b.exprs))).merged()
+        return Pieces(a.breaks, tuple(_simplify(p + q) for p, q in zip(a.exprs, b.exprs))).merged()
 
     def scale(self, c) -> "Pieces":
-        return Pieces(self.breaks, tuple(sp.simplify(c * e) for e in self.exprs))
+        return Pieces(self.breaks, tuple(_simplify(c * e) for e in self.exprs))
 
     def subs(self, values: dict) -> "Pieces":
         br = [sp.sympify(b).subs(values) for b in self.breaks]
@@ -113,7 +118,7 @@ class Pieces:
         """Sub-intervals of ``[lo, hi]`` where the function is identically 0."""
         gaps = []
         for a, b, e in self.refine([lo, hi]).intervals():
-            if not less(a, lo) and not less(hi, b) and sp.simplify(e) == 0:
+            if not less(a, lo) and not less(hi, b) and _simplify(e) == 0:
                 gaps.append((a, b))
         return gaps
 

@@ -33,6 +33,7 @@ from sympy.polys.matrices import DomainMatrix
 from ..claims import ConservedQuantity, LawCount, Proof
 from ..errors import IbcheckError
 from ..parameterization import Parameterization
+from ..memo import memo
 from ..zero import check_identity, sample_point
 
 #: the identity every law must satisfy (shown in proofs and reports)
@@ -70,6 +71,7 @@ def _check_symbols(p, h, params, constants, coordinate):
 # =============================================================================================
 # proof
 # =============================================================================================
+@memo(1024)
 def prove_law(p: Parameterization, h, *, coordinate: bool = False) -> Proof:
     r"""Decide whether :math:`h` is conserved for every loss: :math:`J_G(x) M(x) \nabla h(x) = 0`.
 
