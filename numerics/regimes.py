@@ -70,7 +70,7 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
                  symbolic: str = "") -> Verdict:
     """Sweep the scale towards ``claim.point`` and compare flow limits with the reference
     interpolant (``reference`` overrides the one implied by the claim: the negative control)."""
-    from .checks import _require_underdetermined, compile_exprs
+    from .checks import _require_underdetermined
     from .references import min_l1_interpolant, min_l2_interpolant
 
     t0 = time.perf_counter()
