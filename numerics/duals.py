@@ -48,12 +48,37 @@ def increasing_inverse(g, target, edges=(None, None)):
     else:
         hi = edge                          # g -> +-infinity at the pole
     eps = mpmath.mpf(10) ** (-(mpmath.mp.dps - 3))
+    # Illinois (regula falsi with the retained end's value halved; Dowell & Jarratt 1971,
+    # BIT 11:168) inside the bracket, a bisection whenever an end is the pole (no value there) or
+    # two steps have not halved the bracket: the root stays bracketed and the stopping rule is
+    # the bisection's, so the answer is as accurate, in far fewer evaluations of g
+    f_lo, f_hi = g(lo) - target, (None if hi == edge else g(hi) - target)
+    side = 0
+    width = abs(hi - lo)
+    count = 0
     while abs(hi - lo) > eps * max(abs(hi), abs(lo)):
-        mid = (lo + hi) / 2
-        if (g(mid) >= target) == up:
-            hi = mid
+        count += 1
+        if f_hi is None or count % 3 == 0 and abs(hi - lo) > width / 2:
+            mid = (lo + hi) / 2
         else:
-            lo = mid
+            mid = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+            if not (min(lo, hi) < mid < max(lo, hi)):
+                mid = (lo + hi) / 2
+        if count % 3 == 0:
+            width = abs(hi - lo)
+        f_mid = g(mid) - target
+        if (f_mid >= 0) == up:             # the root lies between lo and mid
+            hi, f_hi = mid, f_mid
+            if side == -1 and f_lo is not None:
+                f_lo /= 2
+            side = -1
+        else:
+            lo, f_lo = mid, f_mid
+            if side == 1 and f_hi is not None:
+                f_hi /= 2
+            side = 1
+        if f_mid == 0:
+            return mid
     return (lo + hi) / 2
 
 

@@ -70,8 +70,7 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
                  symbolic: str = "") -> Verdict:
     """Sweep the scale towards ``claim.point`` and compare flow limits with the reference
     interpolant (``reference`` overrides the one implied by the claim: the negative control)."""
-    from .checks import _require_underdetermined, compile_exprs
-    from .taylor.integrator import integrate
+    from .checks import _require_underdetermined
     from .references import min_l1_interpolant, min_l2_interpolant
 
     t0 = time.perf_counter()
@@ -91,23 +90,8 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
     else:
         w_star = min_l2_interpolant(X, y)
     dists, limits = [], []
-    for a in scales:
-        vals = dict(values or {})
-        vals[claim.scale.name] = a
-        flow = gradient_flow(p, X, y, values=vals, duals=False)
-        out = compile_exprs(flow.outputs, flow.params)
-        grad = flow.gradient_function()
-        D = len(flow.params)
-        thresh = mpmath.mpf(10) ** (-(dps // 2))
-
-        def stop(t, yv):
-            with mpmath.workdps(dps):
-                return max(abs(g) for g in grad(*out(*yv[:D]))) <= thresh
-
-        with mpmath.workdps(dps):  # NotConverged if the flow has not settled by t = 1e5
-            traj = integrate(flow.system, flow.y0, 10**5, dps=dps, stop=stop, until_converged=True,
-                             backend=backend)
-            w = out(*traj.final[:D])
+    for w in _sweep_limits(p, X, y, claim, scales, values, dps, backend):
+        with mpmath.workdps(dps):
             d = max(abs(a_ - exact_to_mpf(b_, mpmath.mp.prec)) for a_, b_ in zip(w, w_star))
         dists.append(float(d))
         limits.append([mpmath.nstr(v, 10) for v in w])
@@ -121,6 +105,47 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
                    seconds=time.perf_counter() - t0,
                    details={"status": status, "why": why, "scales": [str(s) for s in scales], "distances": dists,
                             "observed_rate": rate, "reference": kind, "limits": limits})
+
+
+def _sweep_limits(p, X, y, claim, scales, values, dps, backend) -> list:
+    r"""The converged limit :math:`w_\alpha` of the flow at every scale, in the scales' order.
+    Flows of one program (the scale enters only the initial state) are integrated together by
+    :func:`numerics.taylor.batch.integrate_batch` (each with its own steps and stop test, so
+    every limit is the one :func:`~numerics.taylor.integrator.integrate` gives alone, digit for
+    digit); flows whose ODE differs are batched with their equals only."""
+    from .checks import compile_exprs
+    from .taylor.batch import integrate_batch
+
+    flows = []
+    for a in scales:
+        vals = dict(values or {})
+        vals[claim.scale.name] = a
+        flows.append(gradient_flow(p, X, y, values=vals, duals=False))
+    thresh = mpmath.mpf(10) ** (-(dps // 2))
+    groups: dict = {}
+    for i, flow in enumerate(flows):
+        groups.setdefault(flow.system, []).append(i)
+    limits = [None] * len(flows)
+    for system, idx in groups.items():
+        outs, stops = [], []
+        for i in idx:
+            flow = flows[i]
+            out = compile_exprs(flow.outputs, flow.params)
+            grad = flow.gradient_function()
+            D = len(flow.params)
+
+            def stop(t, yv, out=out, grad=grad, D=D):
+                with mpmath.workdps(dps):
+                    return max(abs(g) for g in grad(*out(*yv[:D]))) <= thresh
+
+            outs.append((out, D))
+            stops.append(stop)
+        with mpmath.workdps(dps):  # NotConverged if a flow has not settled by t = 1e5
+            trajs = integrate_batch(system, [flows[i].y0 for i in idx], 10**5, dps=dps, stop=stops,
+                                    until_converged=True, backend=backend)
+            for i, (out, D), traj in zip(idx, outs, trajs):
+                limits[i] = out(*traj.final[:D])
+    return limits
 
 
 def _depth_like(p: Parameterization) -> bool:

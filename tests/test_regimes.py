@@ -60,3 +60,35 @@ def test_sweep_needs_an_underdetermined_problem(quadratic):
     e, p, _, lit = quadratic
     with pytest.raises(ProblemError, match="m < n"):
         check_regime(p, lit[2], [[1, 0, 0], [0, 1, 0], [0, 0, 1]], [1, 1, 1], values=e.values)
+
+
+def test_batched_sweep_gives_the_single_runs_limits_digit_for_digit(quadratic):
+    """The alpha sweep integrates its flows as one batch (integrate_batch); every limit must equal
+    the one a single integrate() run gives, to the last digit (same steps, same stop test)."""
+    import mpmath
+
+    from numerics.checks import compile_exprs
+    from numerics.flows import gradient_flow
+    from numerics.regimes import _sweep_limits, default_scales
+    from numerics.taylor.integrator import integrate
+
+    e, p, prob, lit = quadratic
+    l1 = lit[2]
+    scales = default_scales(l1)
+    batched = _sweep_limits(p, prob.X, prob.y, l1, scales, e.values, 30, "fast")
+    thresh = mpmath.mpf(10) ** -15
+    assert len({gradient_flow(p, prob.X, prob.y, values={**e.values, l1.scale.name: a},
+                              duals=False).system for a in scales}) == 1  # one program: one batch
+    for a, w_b in zip(scales, batched):
+        flow = gradient_flow(p, prob.X, prob.y, values={**e.values, l1.scale.name: a}, duals=False)
+        out, grad, D = compile_exprs(flow.outputs, flow.params), flow.gradient_function(), len(flow.params)
+
+        def stop(t, yv):
+            with mpmath.workdps(30):
+                return max(abs(g) for g in grad(*out(*yv[:D]))) <= thresh
+
+        with mpmath.workdps(30):
+            traj = integrate(flow.system, flow.y0, 10**5, dps=30, stop=stop, until_converged=True)
+            w = out(*traj.final[:D])
+        assert [mpmath.nstr(v, 40) for v in w] == [mpmath.nstr(v, 40) for v in w_b]
+        assert all(x == y for x, y in zip(w, w_b))

@@ -39,7 +39,10 @@ def test_robustness_bound_holds(seed, alpha, rho):
 
 def test_robustness_bound_negative_controls():
     """Each wrong form is violated on some draw where the true bound holds."""
-    cands = [(s, a, r) for s in range(1, 12) for a, r in [(0.02, 10), (0.05, 100), (0.03, 30)]]
+    # seeds first at (alpha, rho) = (0.02, 10), whose flows converge within the budget; the larger
+    # rho come after (their flows at seeds 1-2 exhaust 20000 steps without converging, 4/5 of this
+    # test's time, and are then skipped anyway): the draws kept are the same three as before
+    cands = [(s, a, r) for a, r in [(0.02, 10), (0.05, 100), (0.03, 30)] for s in range(1, 12)]
     draws = []
     for s, a, r in cands:
         A, y, tau, res, n = _draw(s, a, r)

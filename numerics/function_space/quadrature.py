@@ -7,7 +7,10 @@ r"""Direct mpmath quadrature of the defining integrals, independent of the close
   an inner integral over :math:`b > \max(-wx_1,-wx_2)` and an outer one over :math:`w`;
 * :func:`mass`: :math:`\int p`.
 
-All at ``dps`` digits inside ``mpmath.workdps``; laws must have numeric constants.
+All at ``dps`` digits inside ``mpmath.workdps``; laws must have numeric constants. Each piece
+between break points is integrated by Gauss–Legendre with a two-degree error estimate, falling
+back to tanh–sinh (``mpmath.quad``) on infinite pieces or where it does not converge
+(:mod:`numerics.function_space.gauss`).
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ import mpmath
 import sympy as sp
 
 from theory.function_space.init_laws import T, Atoms, Density, KinkLaw, Mixture, Product
+
+from .. import gauss
 
 
 def _f(d: Density):
@@ -34,7 +39,7 @@ def _quad(f, pts):
     pts = sorted(set(pts))
     if len(pts) < 2 or pts[0] == pts[-1]:
         return mpmath.mpf(0)
-    return mpmath.quad(f, pts)
+    return gauss.quad(f, pts)
 
 
 def mass(d: Density, dps: int):

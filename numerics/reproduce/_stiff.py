@@ -84,7 +84,7 @@ def rodas3(f, jac, y, done, *, t=0.0, h=1e-3, rtol=1e-12, atol=1e-15, max_steps=
             K.append(np.linalg.solve(Mat, rhs))
         y1 = y + sum(m * k for m, k in zip(_M, K) if m)
         e = sum(c * k for c, k in zip(_E, K) if c)
-        err = float(np.max(np.abs(e) / (atol + rtol * np.maximum(np.abs(y), np.abs(y1)))))
+        err = float((np.abs(e) / (atol + rtol * np.maximum(np.abs(y), np.abs(y1)))).max())
         if not np.isfinite(err):
             h *= 0.2
             continue

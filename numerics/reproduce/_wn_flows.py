@@ -74,7 +74,7 @@ def _dopri(f, y, gtol_fn, *, rtol=1e-12, atol=1e-15, max_steps=100000, record=No
             ks.append(f(ys))
         y5 = y + h * sum(b * k for b, k in zip(_B5, ks) if b)
         y4 = y + h * sum(b * k for b, k in zip(_B4, ks) if b)
-        err = np.max(np.abs(y5 - y4) / (atol + rtol * np.maximum(np.abs(y), np.abs(y5))))
+        err = (np.abs(y5 - y4) / (atol + rtol * np.maximum(np.abs(y), np.abs(y5)))).max()
         if err <= 1 or h < 1e-14:
             if detect_stiff:
                 den = np.linalg.norm(y5 - ys6)
@@ -162,7 +162,7 @@ def weightnorm_flow(A, y, *, L: int, alpha: float, rho: float, gtol: float = 1e-
         lr, lp, lm, rL, x, g = parts(Y)
         gx = g @ x
         r2 = np.exp(2 * lr)
-        umax = np.exp(lr + max(float(np.max(lp)), float(np.max(lm))))
+        umax = np.exp(lr + max(float(lp.max()), float(lm.max())))
         scale = 1 + L * L * lip * (ez + er) * r2 * umax ** (2 * L - 2)
         dlr = -er * L * gx / r2
         dlp = -ez * L * (rL * np.exp((L - 2) * lp) * g - gx)
@@ -180,7 +180,7 @@ def weightnorm_flow(A, y, *, L: int, alpha: float, rho: float, gtol: float = 1e-
 
     from ._stiff import wn_system
     ft, jac, _, _ = wn_system(A, y, L=L, eta_z=ez, eta_r=er)
-    Y, steps, nst, ok = _integrate(f, Y0, lambda Y: np.max(np.abs(parts(Y)[5])) <= gtol, rec,
+    Y, steps, nst, ok = _integrate(f, Y0, lambda Y: np.abs(parts(Y)[5]).max() <= gtol, rec,
                                    (ft, jac), method, max_steps)
     lr = Y[0]
     _, _, _, _, x, _ = parts(Y)
@@ -221,7 +221,7 @@ def plain_flow(A, y, *, L: int, alpha: float, gtol: float = 1e-10, max_steps: in
 
     from ._stiff import plain_system
     ft, jac, _, _ = plain_system(A, y, L=L)
-    Y, steps, nst, ok = _integrate(f, Y0, lambda Y: np.max(np.abs(parts(Y)[3])) <= gtol, rec,
+    Y, steps, nst, ok = _integrate(f, Y0, lambda Y: np.abs(parts(Y)[3]).max() <= gtol, rec,
                                    (ft, jac), method, max_steps)
     return Result(x=parts(Y)[2], t=float(Y[-1]), steps=steps, log_r=None, log_alpha_eff2=None,
                   history=hist[::max(1, len(hist) // 400)], converged=ok, stiff_steps=nst)
