@@ -44,7 +44,7 @@ def _rule(f, a, b, degree, prec):
 
 def integrate(f, a, b):
     r"""(:math:`\int_a^b f`, error estimate) at the ambient precision (see the module docstring);
-    the estimate is :math:`|I_m - I_{m-1}|` (a bound for the coarser rule, so generous for the
+    the estimate is :math:`|I_m - I_{m-1}|` (the coarser rule's error, to first order; generous for the
     finer one returned), or ``mpmath.quad``'s own estimate where it takes over."""
     if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
         return mpmath.quad(f, [a, b], error=True)

@@ -10,7 +10,7 @@ r"""Direct mpmath quadrature of the defining integrals, independent of the close
 All at ``dps`` digits inside ``mpmath.workdps``; laws must have numeric constants. Each piece
 between break points is integrated by Gauss–Legendre with a two-degree error estimate, falling
 back to tanh–sinh (``mpmath.quad``) on infinite pieces or where it does not converge
-(:mod:`numerics.function_space.gauss`).
+(:mod:`numerics.gauss`).
 """
 from __future__ import annotations
 
