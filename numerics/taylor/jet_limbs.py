@@ -159,6 +159,22 @@ def fold(R: np.ndarray, top: int, base: float) -> np.ndarray:
     return R[:top + 1]
 
 
+def carry_fold_int(R: np.ndarray, rounds: int, top: int, base: float, L: np.int64, mask: np.int64) -> np.ndarray:
+    """:func:`carry` then :func:`fold` to ``top`` limbs, the carries on an int64 copy (exact:
+    every limb sum is an integer below 2^53): an arithmetic shift is the floor division by
+    2^L and the mask its remainder, three ufuncs a round instead of five.  The fold runs on
+    floats (no int64 wrap); the caller's stores cast back to float64 exactly."""
+    R = R.astype(np.int64)
+    lo, hi = R[:-1], R[1:]
+    for _ in range(rounds):
+        q = lo >> L
+        lo &= mask
+        hi += q
+    if R.shape[0] > top:
+        R = fold(R.astype(float), top - 1, base)
+    return R
+
+
 #: a product's limbs more than LOW below the first kept one are never formed: their carry into
 #: the kept limbs is below 2^(52 - LOW L) < 1, so with the carries of the LOW limbs kept the
 #: result is within 2 units of 2^-F of the exact floor (F >= P + 2: below 2^-(P+1))
@@ -623,10 +639,7 @@ ceil`
         nl, base, pr = lay["nl"], lay["base"], lay["prod_rounds"]
         convT = lay["convT"]
         nn = nl * nl
-        # carries on int64 copies (exact: every limb sum is an integer below 2^53): an
-        # arithmetic shift is the floor division by 2^L, the mask its remainder -- three
-        # ufuncs a round instead of five; the stores cast back to float64 exactly
-        i64, Ls, Lmask = np.int64, np.int64(lay["L"]), np.int64((1 << lay["L"]) - 1)
+        Ls, Lmask = np.int64(lay["L"]), np.int64((1 << lay["L"]) - 1)   # carry_fold_int's shift and mask
         matmul, zeros = np.matmul, np.zeros
         plan = self._plan(lay, Bf)
         fuse = lay["fuse"]
@@ -657,15 +670,7 @@ ceil`
                     else:
                         P = matmul(S[a, :k + 1].reshape(shape + (k + 1, nl)).swapaxes(-1, -2),
                                    Srev[bb, kr:].reshape(bshape + (k + 1, nl)))
-                    R = convT @ P.reshape(G, nn).T
-                    R = R.astype(i64)       # exact: |R| < 2^53; >> is the floor division
-                    lo, hi = R[:-1], R[1:]
-                    for _ in range(pr):
-                        q = lo >> Ls
-                        lo &= Lmask
-                        hi += q
-                    if R.shape[0] > ptop:
-                        R = fold(R.astype(float), ptop - 1, base)   # floats: no int64 wrap
+                    R = carry_fold_int(convT @ P.reshape(G, nn).T, pr, ptop, base, Ls, Lmask)
                     last = R[LOW:ptop]
                     if extra[0]:
                         S[out, k] = last.T
@@ -684,14 +689,7 @@ ceil`
                         if C0 is not None:
                             X += C0
                         rounds += 1
-                    X = X.astype(i64)
-                    lo, hi = X[:-1], X[1:]
-                    for _ in range(rounds):
-                        q = lo >> Ls
-                        lo &= Lmask
-                        hi += q
-                    if X.shape[0] > c + nl:
-                        X = fold(X.astype(float), c + nl - 1, base)
+                    X = carry_fold_int(X, rounds, c + nl, base, Ls, Lmask)
                     if where[0]:
                         S[out, k] = X[c:c + nl].T
                     if where[1]:
@@ -736,14 +734,7 @@ ceil`
                     if Y is None:
                         Y = zeros((max(c[1][0][k].shape[0] for c in cols), GB))
                     Y[:Yg.shape[0], cl] = Yg
-            Y = Y.astype(i64)
-            lo, hi = Y[:-1], Y[1:]
-            for _ in range(pr):
-                q = lo >> Ls
-                lo &= Lmask
-                hi += q
-            if Y.shape[0] > ptop:
-                Y = fold(Y.astype(float), ptop - 1, base)
+            Y = carry_fold_int(Y, pr, ptop, base, Ls, Lmask)
             S[:ns * Bf, k + 1] = Y[LOW:ptop].T
             Srev[:ns * Bf, kr - 1] = Y[LOW:ptop].T
         return Srev
