@@ -240,23 +240,16 @@ def check_identity(components: Sequence[sp.Expr], identity: str, *, points: int 
     if all(r == 0 or split_cases_zero(r) for r in remainders):
         return Proof("proved", identity, sp.Integer(0),
                      method="symbolic simplification on each sign case of the Abs/Piecewise arguments")
-    rng = random.Random(seed)
     for r in remainders:
         syms |= r.free_symbols
     # evaluate the *original* component: the forced rewrites above (powdenest/expand_power_base
     # with force=True) may change values off the positive orthant, so a refutation found on the
     # simplified remainder alone could be spurious.
     nonzero = [c for c, r in zip(comps, remainders) if r != 0]
-    for _ in range(points):
-        try:
-            pt = sample_point(syms, rng, constraints)
-        except ValueError:
-            break
-        for r in nonzero:
-            val = certified_value(r, pt)
-            if is_clearly_nonzero(val):
-                return Proof("refuted", identity, _pack(remainders), witness=pt, witness_value=val,
-                             method="nonzero at an exact rational point")
+    found = _certified_witness(nonzero, _sample_points(syms, seed, points, constraints))
+    if found is not None:
+        return Proof("refuted", identity, _pack(remainders), witness=found[0], witness_value=found[1],
+                     method="nonzero at an exact rational point")
     return Proof("undecided", identity, _pack(remainders),
                  method=f"did not simplify to 0; zero at {points} random rational points")
 
@@ -289,25 +282,40 @@ def _early_refutation(comps, identity, points, seed, constraints, syms):
     the refutation loop in :func:`check_identity`, so the witness and its value are the same;
     the reported remainders are only the cheap value-preserving rewrite
     ``cancel(together(.))`` of each component, not the full chain's simplest form."""
+    pts = _sample_points(syms, seed, points, constraints)
+    try:
+        first = next(pts, None)
+        # a statement that will be proved pays for one point and one probe only
+        if first is None or not any(_probe(c, first) for c in comps):
+            return None
+        rest = list(pts)
+    except TypeError:  # a constraint in symbols the components lack: undecidable here, keep the usual order
+        return None
+    found = _certified_witness(comps, [first] + rest)
+    if found is None:
+        return None
+    return Proof("refuted", identity, _pack([_cheap_form(x) for x in comps]), witness=found[0],
+                 witness_value=found[1], method="nonzero at an exact rational point")
+
+
+def _sample_points(syms, seed, points, constraints):
+    """The refutation's admissible random points, drawn lazily in their fixed order (the same
+    sequence for the early and the late refutation, so both report the same witness)."""
     rng = random.Random(seed)
-    pts = []
     for _ in range(points):
         try:
-            pts.append(sample_point(syms, rng, constraints))
+            yield sample_point(syms, rng, constraints)
         except ValueError:
-            break
-        except TypeError:  # a constraint in symbols the components lack: undecidable here, keep the usual order
-            return None
-        # the points are drawn lazily (same sequence as the refutation loop): a statement that
-        # will be proved pays for one point and one probe only
-        if len(pts) == 1 and not any(_probe(c, pts[0]) for c in comps):
-            return None
+            return
+
+
+def _certified_witness(comps, pts):
+    """The first ``(point, value)`` where some component is certified nonzero, or ``None``."""
     for pt in pts:
         for c in comps:
             val = certified_value(c, pt)
             if is_clearly_nonzero(val):
-                return Proof("refuted", identity, _pack([_cheap_form(x) for x in comps]), witness=pt,
-                             witness_value=val, method="nonzero at an exact rational point")
+                return pt, val
     return None
 
 

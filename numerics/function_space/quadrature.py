@@ -19,7 +19,7 @@ import sympy as sp
 
 from theory.function_space.init_laws import T, Atoms, Density, KinkLaw, Mixture, Product
 
-from .. import gauss
+from ..gauss import quad as _quad  # sorts and dedups the break points; 0 on fewer than two
 
 
 def _f(d: Density):
@@ -33,13 +33,6 @@ def _ends(d: Density):
 
 def _inside(t, lo, hi):
     return lo <= t <= hi
-
-
-def _quad(f, pts):
-    pts = sorted(set(pts))
-    if len(pts) < 2 or pts[0] == pts[-1]:
-        return mpmath.mpf(0)
-    return gauss.quad(f, pts)
 
 
 def mass(d: Density, dps: int):
