@@ -205,7 +205,7 @@ def test_single_flow_recurrence_is_the_general_one_digit_for_digit(dps, net, mon
     K = 2 * dps // 3
     fast, want, H, P = _jets(sysm, y0, dps, K, "0.005")
     monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
-                        lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
+                        lambda self, S, K, lay, ss, work=None: self._orders_general(S, K, lay, ss, len(ss)))
     general, _, _, _ = _jets(sysm, y0, dps, K, "0.005")
     monkeypatch.undo()
     assert fast is not None and fast == general
@@ -227,7 +227,7 @@ def test_catalog_flow_broadcasts_its_shared_operand_and_keeps_the_digits(monkeyp
     y0 = [v for v in f.y0]
     fast, want, H, P = _jets(f.system, y0, 30, 20, "0.01")
     monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
-                        lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
+                        lambda self, S, K, lay, ss, work=None: self._orders_general(S, K, lay, ss, len(ss)))
     general, _, _, _ = _jets(f.system, y0, 30, 20, "0.01")
     assert fast is not None and fast == general
     assert _worst(fast, want, H, P) < 20
