@@ -530,8 +530,12 @@ ceil`
         if work is None and BUFFERED:
             work = _Work.build(self, lay, K, Bf)
         if work:
+            # no zeroing above order 1: every call writes the same positions (orders 0 and 1 of
+            # the inputs, then every stored row at every order before it is read); the rest
+            # (constants and time above their orders, rows never stored) stays zero from the
+            # allocation, so a call never sees what an earlier one (even one that overflowed) left
             S = work.S
-            S.fill(0.0)
+            S[:, :2] = 0.0   # (what _orders_buffered copies into the reversed orders first)
         else:
             S = np.zeros((N * Bf, K + 1, nl))
         try:
@@ -1047,7 +1051,7 @@ class _Work:
         w.GB = GB = w.Go * Bf
         w.oC0 = None if otab["C0"] is None else np.repeat(otab["C0"], Bf, axis=1)
         w.Ak = np.zeros((nl, GB))
-        w.lastf = np.zeros((nl, GB))
+        w.lastf = np.zeros((nl, w.Ao * Bf))   # the last product stage's rows (fused step)
         w.Ak3 = w.Ak.reshape(nl, w.Go, Bf)
         w.OaT = [S[w.oargs, k].T for k in ks] if (Bf == 1 and isinstance(w.oargs, slice)) else None
         ns = jet.ns * Bf
