@@ -273,7 +273,7 @@ def _depth3_net(n, m):
 
 
 def _limbs_of(sysm, y0s, dps, K, hint, loop, monkeypatch, **kw):
-    """Limb arrays C of every flow of one _run call (all flows with the unit of ``hint``), by the
+    """Limb arrays C of every flow of one _run call (units 2^s, 2^(s+1) alternately), by the
     buffered loop, the flat loop (BUFFERED off) or the general loop."""
     prog = decompose(sysm)
     P = _work_prec(dps)
@@ -286,7 +286,8 @@ def _limbs_of(sysm, y0s, dps, K, hint, loop, monkeypatch, **kw):
         lj = jet_limbs.LimbJet(prog, P, **kw)
         s = int(gmpy2.ceil(gmpy2.log2(gmpy2.mpfr(hint)))) + 1
         ys = [[jet_fast_mpfr(exact_to_mpf(v, P)) for v in y0] for y0 in y0s]
-        out = [lj._run([gmpy2.mpfr(0)] * len(ys), ys, K, [s] * len(ys)) for _ in range(2)]  # buffers reused
+        ss = [s + (j % 2) for j in range(len(ys))]   # flows 0, 2, ... and 1, 3, ...: two units
+        out = [lj._run([gmpy2.mpfr(0)] * len(ys), ys, K, ss) for _ in range(2)]  # buffers reused
         used = isinstance(lj._layouts[K].get(("work", len(ys))), jet_limbs._Work)
     # the second call (reused buffers, no zeroing) gives the same limbs as the first
     assert all((a is None and b is None) or (a.C == b.C).all() for a, b in zip(*out))
@@ -299,7 +300,8 @@ def _limbs_of(sysm, y0s, dps, K, hint, loop, monkeypatch, **kw):
 @pytest.mark.parametrize("flows", [1, 3])
 def test_buffered_loop_is_the_flat_and_the_general_loop_digit_for_digit(net, dps, flows, monkeypatch):
     """The buffered loop does the same exact arithmetic on preallocated arrays: identical limbs
-    to the flat and the general loop at every order, for one flow and for a batch, on a diagonal
+    to the flat and the general loop at every order, for one flow and for a batch (flows with two
+    units: the column groups of the step constants), on a diagonal
     net (products of a block with a gathered operand), a depth-3 net (two product levels) and a
     catalog net (the broadcast operand); negative controls: a dropped carry and a carry that
     keeps one bit too few are caught (overflow check, far off the reference, or other limbs)."""

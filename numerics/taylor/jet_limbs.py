@@ -659,8 +659,13 @@ ceil`
         steps = {s: self._steps(lay, s, K) for s in groups}
         if any(v is False for v in steps.values()):  # per-row step constants
             return self._orders_general(S, K, lay, ss, Bf)
-        if work and len(groups) == 1:
-            return self._orders_buffered(work, K, lay, steps[ss[0]])
+        if work:
+            if len(groups) == 1:
+                return self._orders_buffered(work, K, lay, [(None, steps[ss[0]])])
+            Go = self.outputs[2].shape[0]   # the columns g Bf + b of each unit's flows
+            return self._orders_buffered(work, K, lay, [
+                ((np.arange(Go)[:, None] * Bf + np.array(fl)[None, :]).ravel(), steps[s])
+                for s, fl in groups.items()])
         nl, base, pr = lay["nl"], lay["base"], lay["prod_rounds"]
         convT = lay["convT"]
         nn = nl * nl
@@ -764,16 +769,18 @@ ceil`
             Srev[:ns * Bf, kr - 1] = Y[LOW:ptop].T
         return Srev
 
-    def _orders_buffered(self, w, K, lay, steps):
+    def _orders_buffered(self, w, K, lay, cols):
         r"""The flat recurrence of :meth:`_orders` (one unit for all flows, products and
         shift-folded linear stages only) on arrays allocated once per K and Bf (:class:`_Work`):
         every operand and store is a view built once, every product, carry and store writes
         into its buffer (``out=``; 2-d products by ``np.dot``, cheaper per call than matmul),
         the carries inline with array operands (a NumPy scalar costs a conversion per call), so
         an order costs about half the Python and NumPy overhead of :meth:`_orders`.  The same
-        operations on the same values: identical limbs (tests)."""
+        operations on the same values: identical limbs (tests).  ``cols``: (columns, step
+        constants) per unit of the flows, as in :meth:`_orders` (None: every column)."""
         S, Srev, Bf, nl = w.S, w.Srev, w.Bf, lay["nl"]
-        dkT, dkTn, opre = steps
+        dkT, dkTn, opre = cols[0][1]
+        multi = len(cols) > 1
         base, pr = lay["base"], lay["prod_rounds"]
         Ls, Lmask = np.int64(lay["L"]), np.int64((1 << lay["L"]) - 1)
         matmul, dot, copyto = np.matmul, np.dot, np.copyto
@@ -848,7 +855,28 @@ ceil`
             else:
                 copyto(Ak, (w.oN @ S[w.oargs, k].reshape(w.Ao, Bf * nl)).reshape(w.Go, Bf, nl)
                        .transpose(2, 0, 1).reshape(nl, GB))
-            if k == 0 or opre[k]:  # the constants of order 0 / a carry before the product
+            if multi:  # flows with other units: one constant per column group (as _orders)
+                X = None
+                if k == 0 and oC0 is not None:
+                    X = np.zeros((onlx, GB))
+                    X[:nl] = Ak
+                    X += oC0
+                Y = np.zeros((max(c[1][0][k].shape[0] for c in cols), GB))
+                for cl, (dkT, dkTn, opre) in cols:
+                    if k == 0 or opre[k]:
+                        Xg = np.zeros((onlx, GB)) if X is None else X.copy()
+                        if X is None:
+                            Xg[:nl] = Ak
+                        Xg = Xg[:, cl]
+                        if opre[k]:
+                            carry(Xg, base, orounds + (k == 0))
+                        Yg = dkT[k] @ Xg
+                    else:
+                        Yg = dkTn[k] @ Ak[:, cl]
+                    Y[:Yg.shape[0], cl] = Yg
+                Y = carry_fold_int(Y, pr, ptop, base, Ls, Lmask)
+                v = Y[LOW:ptop].T
+            elif k == 0 or opre[k]:  # the constants of order 0 / a carry before the product
                 Xg = np.zeros((onlx, GB))
                 Xg[:nl] = Ak
                 if k == 0 and oC0 is not None:
