@@ -541,7 +541,12 @@ ceil`
         try:
             return self._run_orders(S, t0s, y0s, K, ss, lay, work)
         finally:
-            if work is not None:
+            # kept for the next call when small; a batch whose flows finish one by one calls with
+            # every Bf down to 1: at most WORK_KEEP of them per K stay cached
+            if work is not None and 2 * S.nbytes <= WORK_BYTES:
+                held = [key for key in lay if isinstance(key, tuple) and key[0] == "work"]
+                if len(held) >= WORK_KEEP:
+                    del lay[held[0]]
                 lay[("work", Bf)] = work
 
     def _run_orders(self, S, t0s, y0s, K, ss, lay, work):
@@ -770,8 +775,8 @@ ceil`
         return Srev
 
     def _orders_buffered(self, w, K, lay, cols):
-        r"""The flat recurrence of :meth:`_orders` (one unit for all flows, products and
-        shift-folded linear stages only) on arrays allocated once per K and Bf (:class:`_Work`):
+        r"""The flat recurrence of :meth:`_orders` (products and shift-folded linear stages
+        only: see :meth:`_Work.build`) on arrays allocated once per K and Bf (:class:`_Work`):
         every operand and store is a view built once, every product, carry and store writes
         into its buffer (``out=``; 2-d products by ``np.dot``, cheaper per call than matmul),
         the carries inline with array operands (a NumPy scalar costs a conversion per call), so
@@ -978,8 +983,10 @@ ceil`
         return fold(Y, LOW + nl - 1, base)[LOW:]
 
 
-#: the buffered single-unit loop (:meth:`LimbJet._orders_buffered`); False: the flat loop only
+#: the buffered loop (:meth:`LimbJet._orders_buffered`); False: the flat loop only
 BUFFERED = True
+#: its arrays are cached per order K and batch size up to this many bytes, for this many sizes
+WORK_BYTES, WORK_KEEP = 32 << 20, 4
 
 
 _copyto, _rshift, _and, _add = np.copyto, np.right_shift, np.bitwise_and, np.add
