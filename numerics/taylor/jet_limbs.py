@@ -795,6 +795,8 @@ ceil`
         ptop, GB, fuse = LOW + nl, w.GB, w.fuse
         Ak, lastf, oNT = w.Ak, w.lastf, w.oNT
         Sout, Rout = w.Sout, w.Rout
+        prr = range(pr)
+        ycs = [w.ycarries_for(dkTn)] if not multi else None   # the step's carry buffers per order
         Srev[:, K] = S[:, 0]
         if K >= 1:
             Srev[:, K - 1] = S[:, 1]
@@ -809,7 +811,7 @@ ceil`
                            Bv[k] if Bv is not None else Srev[b, kr:], out=Pb)
                     dot(convT, P2d, out=cf)
                     copyto(ci, cf, casting="unsafe")       # carry_fold_int, inline
-                    for _ in range(pr):
+                    for _ in prr:
                         rshift(clo, cL, out=cq)
                         band(clo, cm, out=clo)
                         add(chi, cq, out=chi)
@@ -837,7 +839,7 @@ ceil`
                     else:
                         rk = rounds
                     copyto(ci, cf, casting="unsafe")
-                    for _ in range(rk):
+                    for _ in (prr if rk == pr else range(rk)):
                         rshift(clo, cL, out=cq)
                         band(clo, cm, out=clo)
                         add(chi, cq, out=chi)
@@ -891,11 +893,10 @@ ceil`
                 Y = carry_fold_int(dkT[k] @ Xg, pr, ptop, base, Ls, Lmask)
                 v = Y[LOW:ptop].T
             else:
-                T = dkTn[k]
-                cf, ci, clo, chi, cq, cL, cm, ctop, cvT = w.ycarry(T.shape[0])
-                dot(T, Ak, out=cf)
+                cf, ci, clo, chi, cq, cL, cm, ctop, cvT = ycs[0][k]
+                dot(dkTn[k], Ak, out=cf)
                 copyto(ci, cf, casting="unsafe")
-                for _ in range(pr):
+                for _ in prr:
                     rshift(clo, cL, out=cq)
                     band(clo, cm, out=clo)
                     add(chi, cq, out=chi)
@@ -1092,8 +1093,15 @@ class _Work:
         ns = jet.ns * Bf
         w.Sout = [S[:ns, k] for k in ks]
         w.Rout = [Srev[:ns, k] for k in ks]
-        w._ycarries = {}
+        w._ycarries, w._ysteps = {}, {}
         return w
+
+    def ycarries_for(self, dkTn) -> list:
+        """The step's carry parts for every order of one unit's constants ``dkTn``."""
+        got = self._ysteps.get(id(dkTn))
+        if got is None or got[0] is not dkTn:
+            got = self._ysteps[id(dkTn)] = (dkTn, [self.ycarry(T.shape[0]) for T in dkTn])
+        return got[1]
 
     def ycarry(self, rows: int) -> _Carry:
         cr = self._ycarries.get(rows)
