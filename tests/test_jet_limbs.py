@@ -205,7 +205,7 @@ def test_single_flow_recurrence_is_the_general_one_digit_for_digit(dps, net, mon
     K = 2 * dps // 3
     fast, want, H, P = _jets(sysm, y0, dps, K, "0.005")
     monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
-                        lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
+                        lambda self, S, K, lay, ss, work=None: self._orders_general(S, K, lay, ss, len(ss)))
     general, _, _, _ = _jets(sysm, y0, dps, K, "0.005")
     monkeypatch.undo()
     assert fast is not None and fast == general
@@ -227,7 +227,7 @@ def test_catalog_flow_broadcasts_its_shared_operand_and_keeps_the_digits(monkeyp
     y0 = [v for v in f.y0]
     fast, want, H, P = _jets(f.system, y0, 30, 20, "0.01")
     monkeypatch.setattr(jet_limbs.LimbJet, "_orders",
-                        lambda self, S, K, lay, ss: self._orders_general(S, K, lay, ss, len(ss)))
+                        lambda self, S, K, lay, ss, work=None: self._orders_general(S, K, lay, ss, len(ss)))
     general, _, _, _ = _jets(f.system, y0, 30, 20, "0.01")
     assert fast is not None and fast == general
     assert _worst(fast, want, H, P) < 20
@@ -257,3 +257,103 @@ def test_limb_conversions_and_exact_norm():
     v = [2 ** 160 + 1, 2 ** 160]
     est = np.abs(jet_limbs._powers(L, nl) @ jet_limbs.to_limbs(v, L, nl).T)
     assert est[0] == est[1]
+
+
+# ---- the buffered loop (LimbJet._orders_buffered): preallocated arrays, out= products ----------
+def _depth3_net(n, m):
+    """u^3 - v^3 (two product levels before the linear stage)."""
+    us, vs = sp.symbols(f"u0:{n}"), sp.symbols(f"v0:{n}")
+    w, r, g = sp.symbols(f"w0:{n}"), sp.symbols(f"r0:{m}"), sp.symbols(f"g0:{n}")
+    X = [[sp.Rational((3 * i + 5 * j) % 7 - 3, 4) for i in range(n)] for j in range(m)]
+    inter = [(w[i], us[i] ** 3 - vs[i] ** 3) for i in range(n)]
+    inter += [(r[j], sum(X[j][i] * w[i] for i in range(n)) - sp.Rational(j + 1, 2)) for j in range(m)]
+    inter += [(g[i], sum(X[j][i] * r[j] for j in range(m))) for i in range(n)]
+    rhs = [-3 * us[i] ** 2 * g[i] for i in range(n)] + [3 * vs[i] ** 2 * g[i] for i in range(n)]
+    return ODESystem(us + vs, tuple(rhs), tuple(inter), name=f"d3{n}"), [sp.Rational(1, 10)] * (2 * n)
+
+
+def _limbs_of(sysm, y0s, dps, K, hint, loop, monkeypatch, **kw):
+    """Limb arrays C of every flow of one _run call (units 2^s, 2^(s+1) alternately), by the
+    buffered loop, the flat loop (BUFFERED off) or the general loop."""
+    prog = decompose(sysm)
+    P = _work_prec(dps)
+    with monkeypatch.context() as mp, gmpy2.context(gmpy2.get_context(), precision=P), mpmath.workprec(P):
+        if loop != "buffered":
+            mp.setattr(jet_limbs, "BUFFERED", False)
+        if loop == "general":
+            mp.setattr(jet_limbs.LimbJet, "_orders", lambda self, S, K, lay, ss, work=None:
+                       self._orders_general(S, K, lay, ss, len(ss)))
+        lj = jet_limbs.LimbJet(prog, P, **kw)
+        s = int(gmpy2.ceil(gmpy2.log2(gmpy2.mpfr(hint)))) + 1
+        ys = [[jet_fast_mpfr(exact_to_mpf(v, P)) for v in y0] for y0 in y0s]
+        ss = [s + (j % 2) for j in range(len(ys))]   # flows 0, 2, ... and 1, 3, ...: two units
+        out = [lj._run([gmpy2.mpfr(0)] * len(ys), ys, K, ss) for _ in range(2)]  # buffers reused
+        used = isinstance(lj._layouts[K].get(("work", len(ys))), jet_limbs._Work)
+    # the second call (reused buffers, no zeroing) gives the same limbs as the first
+    assert all((a is None and b is None) or (a.C == b.C).all() for a, b in zip(*out))
+    return [None if r is None else r.C for r in out[1]], used
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast")  # the broken controls
+@pytest.mark.parametrize("net", ["pow2", "depth3", "catalog", "time"])
+@pytest.mark.parametrize("dps", [30, 60])
+@pytest.mark.parametrize("flows", [1, 3])
+def test_buffered_loop_is_the_flat_and_the_general_loop_digit_for_digit(net, dps, flows, monkeypatch):
+    """The buffered loop does the same exact arithmetic on preallocated arrays: identical limbs
+    to the flat and the general loop at every order, for one flow and for a batch (flows with two
+    units: the column groups of the step constants), on a diagonal
+    net (products of a block with a gathered operand), a depth-3 net (two product levels) and a
+    catalog net (the broadcast operand); negative controls: a dropped carry and a carry that
+    keeps one bit too few are caught (overflow check, far off the reference, or other limbs)."""
+    import numpy as np
+    if net == "catalog":
+        from numerics.flows import gradient_flow
+        from numerics.problems import random_problem
+        from theory.catalog import diagonal
+        pr = random_problem(5, 3, seed=2)
+        f = gradient_flow(diagonal.quadratic(5), pr.X, pr.y, values={"alpha": sp.Rational(1, 10)}, duals=False)
+        sysm, y0 = f.system, list(f.y0)
+    elif net == "time":  # the time row, two products read by the step (fused, 2 rows -> 1)
+        sysm, y0 = ODESystem((y,), (t * y + y * y,), time=t), [sp.Rational(1, 4)]
+    else:
+        sysm, y0 = (_diagonal_net if net == "pow2" else _depth3_net)(4, 2)
+    y0s = [[v * sp.Rational(j + 4, 5) for v in y0] for j in range(flows)]
+    K = 2 * dps // 3
+    buf, used = _limbs_of(sysm, y0s, dps, K, "0.005", "buffered", monkeypatch)
+    assert used                                     # the buffered loop ran
+    flat, used_flat = _limbs_of(sysm, y0s, dps, K, "0.005", "flat", monkeypatch)
+    gen, _ = _limbs_of(sysm, y0s, dps, K, "0.005", "general", monkeypatch)
+    assert not used_flat and all(c is not None for c in buf)
+    for a, b, c in zip(buf, flat, gen):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    if flows == 1:  # and against the reference (the same bound as the other loops)
+        rows, want, H, P = _jets(sysm, y0, dps, K, "0.005")
+        assert _worst(rows, want, H, P) < K
+    # negative controls: no carry rounds; a carry whose mask drops the limb's top bit
+    bad, _ = _limbs_of(sysm, y0s, dps, K, "0.005", "buffered", monkeypatch, rounds=0)
+    assert any(c is None or not np.array_equal(c, a) for c, a in zip(bad, buf))
+    if flows == 1:
+        rows_bad, want, H, P = _jets(sysm, y0, dps, K, "0.005", rounds=0)
+        assert rows_bad is None or _worst(rows_bad, want, H, P) > 2 ** 40
+    with monkeypatch.context() as mp:
+        mp.setattr(jet_limbs, "_and", lambda x, m, out: np.bitwise_and(x, m >> 1, out=out))
+        broken, used = _limbs_of(sysm, y0s, dps, K, "0.005", "buffered", monkeypatch)
+    assert used and any(c is None or not np.array_equal(c, a) for c, a in zip(broken, buf))
+
+
+def test_buffered_loop_does_not_depend_on_the_previous_call():
+    """The buffers are reused without zeroing: a call after one that outgrew the limbs gives
+    the limbs of a call on a fresh jet (and the overflowing call is still caught)."""
+    import numpy as np
+    ty = ODESystem((y,), (t * y + y * y,), time=t)
+    prog = decompose(ty)
+    P = _work_prec(30)
+    with gmpy2.context(gmpy2.get_context(), precision=P):
+        big, small = [gmpy2.mpfr(10) ** 12], [gmpy2.mpfr("0.25")]
+        lj = jet_limbs.LimbJet(prog, P)
+        assert lj._run([gmpy2.mpfr(0)], [big], 20, [0])[0] is None
+        assert isinstance(lj._layouts[20][("work", 1)], jet_limbs._Work)
+        after = lj._run([gmpy2.mpfr(0)], [small], 20, [0])[0]
+        fresh = jet_limbs.LimbJet(prog, P)._run([gmpy2.mpfr(0)], [small], 20, [0])[0]
+        assert after is not None and np.array_equal(after.C, fresh.C)
+        assert lj._run([gmpy2.mpfr(0)], [big], 20, [0])[0] is None   # caught again
