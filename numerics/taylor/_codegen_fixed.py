@@ -167,10 +167,16 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
     init, loop = [], []
     raw = set(plan.raw_out.values())
 
+    # squared nodes also keep their history reversed (r<i>[j] = x_{k-j}): one slice less per order
+    rev = {nodes[i].args[0] for i in live if nodes[i].op == "sq"}
+
     def record(i):
         if i in series:
             init.append(f"s{i} = [c{i}]")
             loop.append(f"s{i}.append(c{i})")
+        if i in rev:
+            init.append(f"r{i} = [c{i}]")
+            loop.append(f"r{i}.insert(0, c{i})")
 
     for i in sorted(live):
         n = nodes[i]
@@ -178,6 +184,8 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
         if op == "state":
             init.append(f"c{i} = Y[{state_of[i]}]")
             init.append(f"s{i} = [c{i}]")
+            if i in rev:
+                init.append(f"r{i} = [c{i}]")
             loop.append(f"c{i} = s{i}[k]")
         elif op == "time":
             init.append(f"c{i} = T0")
@@ -193,7 +201,7 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
         elif op == "sq":
             a = n.args[0]
             init.append(f"c{i} = (c{a} * c{a}) >> {F}")
-            loop.append(f"_v = sum(map(mul, s{a}[:h2], s{a}[k:k - h2:-1]))")
+            loop.append(f"_v = sum(map(mul, s{a}[:h2], r{a}))")
             loop.append(f"c{i} = ((_v + _v) if odd else (_v + _v + s{a}[mid] * s{a}[mid])) >> {F}")
             record(i)
         elif i in plan.plain:
@@ -212,18 +220,30 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
     dens, rdens = {1}, set()
     for st, out in zip(program.states, program.outputs):
         if st in plan.raw_out:
+            # floor(g e 2^s / ((k+1) 2^F)) with g = odd 2^a / den: e // T[k] (times odd), where
+            # T[k] = sign den (k+1) 2^(F - s - a) carries the sign, the shift and the divisor
             x = plan.raw_out[st]
             g = plan.folded[st][1] * plan.prods[x][2]
-            rdens.add(int(g.q))
-            line = f"s{st}.append(({_times(int(g.p), f'e{x}')} << SH) // DR{int(g.q)}[k])"
+            num, den = int(g.p), int(g.q)
+            a = min((abs(num) & -abs(num)).bit_length() - 1, 32)
+            odd = abs(num) >> a
+            key = (den, a, 1 if num > 0 else -1)
+            rdens.add(key)
+            tab = f"T{den}_{a}_{'p' if num > 0 else 'm'}"
+            line = f"s{st}.append({_times(odd, f'e{x}')} // {tab}[k])"
         elif st in plan.folded:
             x, g = plan.folded[st]
             dens.add(int(g.q))
             line = f"s{st}.append(({_times(int(g.p), f'c{x}')} << SH) // D{int(g.q)}[k])"
         else:
             line = f"s{st}.append((c{out} << SH) // D1[k])"
-        init.append(line.replace("[k]", "[0]"))
-        loop.append(line)
+        if st in rev:   # s<st>.append(v) -> also r<st>.insert(0, v)
+            v = line[len(f"s{st}.append("):-1]
+            lines = [f"_n = {v}", f"s{st}.append(_n)", f"r{st}.insert(0, _n)"]
+        else:
+            lines = [line]
+        init.extend(ln.replace("[k]", "[0]") for ln in lines)
+        loop.extend(lines)
     plan.dens, plan.rdens = sorted(dens), sorted(rdens)
     uses = Counter(_NAME.findall("\n".join(loop)))
     loop = [ln for ln in loop if not _unused_read(ln, uses)]
@@ -232,7 +252,7 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
     body = ["def taylor(Y, T0, T1, K, C, G):",
             "    Z, SH, MASK, HALF = G['Z'], G['SH'], G['MASK'], G['HALF']"]
     body += [f"    D{d} = G['D'][{d}]" for d in plan.dens]
-    body += [f"    DR{d} = G['DR'][{d}]" for d in plan.rdens]
+    body += [f"    T{d}_{a}_{'p' if sg > 0 else 'm'} = G['T'][{d}, {a}, {sg}]" for d, a, sg in plan.rdens]
     body += [f"    S{p} = G['S'][{p}]" for p in slots]
     body += [f"    B{m} = G['B'][{m}]" for m in sizes]
     body += ["    " + line for line in init]
