@@ -184,8 +184,10 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
         if op == "state":
             init.append(f"c{i} = Y[{state_of[i]}]")
             init.append(f"s{i} = [c{i}]")
+            init.append(f"a{i} = s{i}.append")
             if i in rev:
                 init.append(f"r{i} = [c{i}]")
+                init.append(f"i{i} = r{i}.insert")
             loop.append(f"c{i} = s{i}[k]")
         elif op == "time":
             init.append(f"c{i} = T0")
@@ -202,7 +204,8 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
             a = n.args[0]
             init.append(f"c{i} = (c{a} * c{a}) >> {F}")
             loop.append(f"_v = sum(map(mul, s{a}[:h2], r{a}))")
-            loop.append(f"c{i} = ((_v + _v) if odd else (_v + _v + s{a}[mid] * s{a}[mid])) >> {F}")
+            # odd k: floor(2 v / 2^F) = floor(v / 2^(F-1)), one addition less
+            loop.append(f"c{i} = (_v >> {F - 1}) if odd else ((_v + _v + s{a}[mid] * s{a}[mid]) >> {F})")
             record(i)
         elif i in plan.plain:
             a, b = n.args
@@ -217,7 +220,7 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
         elif i not in plan.member:  # pragma: no cover (supports() refuses)
             raise AssertionError(f"no fixed-point code for node kind {op}")
     # the state updates y_{k+1} = f_k 2^s / (k+1), one floor division (tables D, DR per K, s)
-    dens, rdens = {1}, set()
+    dens, rdens, updates = {1}, set(), []
     for st, out in zip(program.states, program.outputs):
         if st in plan.raw_out:
             # floor(g e 2^s / ((k+1) 2^F)) with g = odd 2^a / den: e // T[k] (times odd), where
@@ -230,20 +233,24 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
             key = (den, a, 1 if num > 0 else -1)
             rdens.add(key)
             tab = f"T{den}_{a}_{'p' if num > 0 else 'm'}"
-            line = f"s{st}.append({_times(odd, f'e{x}')} // {tab}[k])"
+            expr = f"{_times(odd, f'e{x}')} // {tab}[k]"
         elif st in plan.folded:
             x, g = plan.folded[st]
             dens.add(int(g.q))
-            line = f"s{st}.append(({_times(int(g.p), f'c{x}')} << SH) // D{int(g.q)}[k])"
+            expr = f"({_times(int(g.p), f'c{x}')} << SH) // D{int(g.q)}[k]"
         else:
-            line = f"s{st}.append((c{out} << SH) // D1[k])"
-        if st in rev:   # s<st>.append(v) -> also r<st>.insert(0, v)
-            v = line[len(f"s{st}.append("):-1]
-            lines = [f"_n = {v}", f"s{st}.append(_n)", f"r{st}.insert(0, _n)"]
-        else:
-            lines = [line]
+            expr = f"(c{out} << SH) // D1[k]"
+        updates.append((st, expr))
+    # the new coefficient goes straight into c<st> (the next order's value, no read s<st>[k])
+    # unless an update reads a state's current coefficient (f_i = c y_j)
+    direct = not any(re.search(rf"\bc{st}\b", e) for st in program.states for _, e in updates)
+    for st, expr in updates:
+        tmp = f"c{st}" if direct else "_n"
+        lines = [f"{tmp} = {expr}", f"a{st}({tmp})"] + ([f"i{st}(0, {tmp})"] if st in rev else [])
         init.extend(ln.replace("[k]", "[0]") for ln in lines)
         loop.extend(lines)
+    if direct:
+        loop = [ln for ln in loop if not any(ln == f"c{st} = s{st}[k]" for st in program.states)]
     plan.dens, plan.rdens = sorted(dens), sorted(rdens)
     uses = Counter(_NAME.findall("\n".join(loop)))
     loop = [ln for ln in loop if not _unused_read(ln, uses)]
