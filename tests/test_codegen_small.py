@@ -210,3 +210,27 @@ def test_the_chooser_depends_on_the_program_alone():
     sysm, y0 = _diagonal_net(2, 1)
     a, b = integrate(sysm, y0, 2, dps=30), integrate(sysm, y0, 2, dps=30)
     assert a.final == b.final and a.times == b.times
+
+
+def test_tiny_states_keep_their_relative_accuracy(monkeypatch):
+    """u' = -u - u v, v' = -v from u0 = 10^-60 / 2: the steps follow v (O(1)) and u's Taylor
+    coefficients are proportional to u0, so floating point (the reference, the mpfr code) carries
+    u with its relative digits; the jet adds fractional bits for states far below 1 and agrees
+    with them relatively.  Negative control: the fixed point at F = P + 8 bits alone (an
+    absolute 2^-F) loses u entirely."""
+    u, v = sp.symbols("u v")
+    sysm = ODESystem((u, v), (-u - u * v, -v), name="tiny")
+    y0 = [sp.Rational(1, 2) / sp.Integer(10) ** 60, sp.Rational(1, 3)]
+    ref = integrate(sysm, y0, 1, dps=30, backend="reference").final[0]
+
+    def rel(tr):
+        with mpmath.workdps(60):
+            return abs(tr.final[0] - ref) / abs(ref)
+
+    monkeypatch.setattr(integrator, "_JETS", integrator._LRU(64))
+    tr = integrate(sysm, y0, 1, dps=30)
+    assert type(compile_system(sysm, dps=30)[1]).__name__ == "SmallJet"
+    assert rel(tr) < mpmath.mpf(10) ** -29
+    monkeypatch.setattr(jet_small.SmallJet, "__call__", jet_small.SmallJet._call)
+    monkeypatch.setattr(integrator, "_JETS", integrator._LRU(64))
+    assert rel(integrate(sysm, y0, 1, dps=30)) > mpmath.mpf(10) ** -10

@@ -26,14 +26,16 @@ about 140 ns per term whatever the size of the integers up to ~1000 bits:
   when d = 1); the constant term enters exactly at order 0.  Non-rational coefficients get
   Q = F + extra fractional bits, as in jet_fixed.
 
-Squares use the symmetric half of the convolution.  Every stored mantissa is one floor of an
+Squares use the symmetric half of the convolution (the squared series also keeps its history
+reversed, so one slice per order instead of two).  Every stored mantissa is one floor of an
 exactly computed integer (products, squares, rational linear nodes, the scaled products feeding
 a state: :math:`\lfloor \gamma\, 2^{s}\,c/((k+1)\,2^F) \rfloor` in one division), so each node
 and order adds one rounding error in :math:`[0, 2^{-F})`; a non-rational linear coefficient
 adds its own :math:`|A|\,2^{-Q}`.
 
-The generated ``taylor(Y, T0, T1, K, W, C, G)`` returns the state histories (lists of mpz);
-``G`` holds the per-call tables (packing shifts and masks for W, the output divisors for K, s).
+The generated ``taylor(Y, T0, T1, K, C, G)`` returns the state histories (lists of mpz) and the
+histories whose bound the caller checks (:meth:`Plan.watched`); ``G`` holds the per-call tables
+(packing shifts, masks and biases for W; the output divisors for K and s).
 """
 from __future__ import annotations
 
@@ -44,14 +46,14 @@ from collections import Counter
 import sympy as sp
 from gmpy2 import mpz
 
-from ._codegen import _live
 from .decompose import Program
+from .jet_fixed import POLYNOMIAL
 
 _NAME = re.compile(r"\bc\d+\b")
-POLYNOMIAL = frozenset({"state", "const", "time", "lin", "mul", "sq"})
 
 
 def supports(program: Program) -> bool:
+    """True when every node is polynomial (states, constants, time, linear nodes, products)."""
     return all(n.op in POLYNOMIAL for n in program.nodes)
 
 
@@ -219,7 +221,7 @@ def generate(program: Program, F: int, mantissa) -> tuple[str, list, "Plan"]:
                     record(m)
         elif i not in plan.member:  # pragma: no cover (supports() refuses)
             raise AssertionError(f"no fixed-point code for node kind {op}")
-    # the state updates y_{k+1} = f_k 2^s / (k+1), one floor division (tables D, DR per K, s)
+    # the state updates y_{k+1} = f_k 2^s / (k+1), one floor division (tables D, T per K, s)
     dens, rdens, updates = {1}, set(), []
     for st, out in zip(program.states, program.outputs):
         if st in plan.raw_out:

@@ -70,13 +70,14 @@ class SmallJet:
 
     scaled = True
 
-    def __init__(self, program: Program, prec: int):
-        self.prec = prec
-        self.F = F = prec + GUARD
+    def __init__(self, program: Program, prec: int, extra: int = 0):
+        self.program, self.prec = program, prec
+        self.F = F = prec + GUARD + extra
         self.fn, self.source, self.C, self.plan = _compiled(program, F)
         self.B = F + HEADROOM
         self._tables: dict = {}
         self._packing: dict = {}
+        self._finer: dict = {}     # extra fractional bits -> the jet with them
 
     def _divisors(self, K: int, s: int) -> dict:
         tab = self._tables.get((K, s))
@@ -111,6 +112,24 @@ class SmallJet:
         return min(int(gmpy2.ceil(gmpy2.log2(hint))) + 1, self.F - 64)
 
     def __call__(self, t0, y0, K, hint=None):
+        r"""The coefficients at (t0, y0).  A state of size :math:`2^{-e}` keeps the relative
+        accuracy of the mpfr code only with :math:`e` more fractional bits: from
+        :math:`e > G` on, the call runs the jet with F + 64 m bits (the smallest m covering
+        :math:`e - G`; compiled once per m), so decaying components (weights going to 0 under
+        weight decay) keep :math:`P` significant bits, as they would in floating point."""
+        small = [1 - gmpy2.get_exp(v) for v in y0 if v]
+        need = max(small, default=0) - GUARD
+        if need <= 0:
+            return self._call(t0, y0, K, hint)
+        extra = 64 * -(-need // 64)
+        jet = self._finer.get(extra)
+        if jet is None:
+            jet = self._finer[extra] = SmallJet(self.program, self.prec, self.F - self.prec - GUARD + extra)
+        out = jet._call(t0, y0, K, hint)
+        self.unit = jet.unit
+        return out
+
+    def _call(self, t0, y0, K, hint=None):
         F = self.F
         s = self._unit_exp(hint)
         self.unit = gmpy2.mul_2exp(mpfr(1), s)
