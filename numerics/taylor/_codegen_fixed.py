@@ -43,11 +43,13 @@ import math
 import re
 from collections import Counter
 
+import mpmath
 import sympy as sp
 from gmpy2 import mpz
 
 from .decompose import Program
 from .jet_fixed import POLYNOMIAL
+from .jets import exact_to_mpf
 
 _NAME = re.compile(r"\bc\d+\b")
 
@@ -330,8 +332,9 @@ def _emit_lin(n, i, init, loop, const, mantissa, F):
         loop.append(f"c{i} = ({terms}){div}" if div else f"c{i} = {terms}")
         return
     # non-rational coefficients: Q fractional bits, Q = F + (bits to keep F significant bits)
-    small = min(abs(float(c)) for c in coeffs if c != 0) if any(c != 0 for c in coeffs) else 1
-    Q = F + (max(0, -math.floor(math.log2(small))) if small < 1 else 0)
+    # (binary exponents from 64-bit values: no float underflow for tiny coefficients)
+    exps = [int(mpmath.floor(mpmath.log(abs(exact_to_mpf(c, 64)), 2))) for c in coeffs if c != 0]
+    Q = F + max([0] + [-e for e in exps])
     terms = " + ".join(f"{const(mantissa(c, Q))} * c{j}" for c, j in zip(coeffs, n.args))
     c0 = "" if value == 0 else f" + {const(mantissa(value, F + Q))}"
     init.append(f"c{i} = ({terms}{c0}) >> {Q}")
