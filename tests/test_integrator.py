@@ -246,9 +246,9 @@ def test_fixed_point_backend_refuses_non_polynomial_fields():
         integrate(ODESystem((y,), (sp.exp(y),)), [0], 1, backend="fixed")
 
 
-@pytest.mark.parametrize("n, kind", [(2, "_FastJet"), (20, "LimbJet")])
+@pytest.mark.parametrize("n, kind", [(2, "SmallJet"), (20, "LimbJet")])
 def test_fast_backend_picks_its_jet_from_the_program_and_is_reproducible(n, kind):
-    """Small polynomial programs run the mpfr code, product-rich ones the machine-word
+    """Small polynomial programs run the generated fixed-point code (jet_small), product-rich ones the machine-word
     fixed-point jet; the choice is a function of the program, so repeated runs give the same
     digits, bit for bit."""
     from numerics.taylor.integrator import compile_system

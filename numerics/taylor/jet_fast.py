@@ -134,6 +134,9 @@ class FastBackend(Backend):
             fixed = jet_fixed.FixedJet(program, prec)
             if prefers_fixed(fixed):
                 return fixed
+        from . import jet_small
+        if jet_small.supports(program):   # small polynomial programs: generated fixed-point code
+            return jet_small.SmallJet(program, prec)
         return _FastJet(program, prec)
 
 
