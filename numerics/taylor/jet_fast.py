@@ -121,9 +121,11 @@ class FastBackend(Backend):
         return mpfr_to_mpf(x)
 
     def compile(self, program: Program, prec: int):
-        """The fixed-point jet (:mod:`numerics.taylor.jet_fixed`) for polynomial fields with enough
-        products per node group (:func:`prefers_fixed`), else the mpfr code.  The choice
-        depends on the program alone, so a flow's digits are reproducible run to run."""
+        """The limb jet (:mod:`numerics.taylor.jet_limbs`) for polynomial fields with many products
+        (:func:`prefers_limbs`), the fixed-point jet (:mod:`numerics.taylor.jet_fixed`) where it
+        pays (:func:`prefers_fixed`), the generated fixed-point code of
+        :mod:`numerics.taylor.jet_small` for the other polynomial fields, else the mpfr code.  The
+        choice depends on the program alone, so a flow's digits are reproducible run to run."""
         from . import jet_limbs
         if jet_limbs.supports(program) and prefers_limbs(program):
             try:
@@ -135,7 +137,7 @@ class FastBackend(Backend):
             if prefers_fixed(fixed):
                 return fixed
         from . import jet_small
-        if jet_small.supports(program):   # small polynomial programs: generated fixed-point code
+        if jet_small.supports(program):
             return jet_small.SmallJet(program, prec)
         return _FastJet(program, prec)
 
