@@ -50,8 +50,10 @@ def _limit(e, x, point):
     return sp.simplify(L)
 
 
+@memo(1024)
 def _prep(e, sub):
-    """Substitute the interval reparameterisation and let SymPy resolve the signs it now knows."""
+    """Substitute the interval reparameterisation and let SymPy resolve the signs it now knows.
+    Memoised (pure): the derivation and the proof of each limit prepare the same gradient."""
     e = sp.sympify(e).xreplace(sub)
     return sp.simplify(e) if sub else e
 
