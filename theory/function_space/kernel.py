@@ -23,14 +23,17 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
+from ..memo import memo
 from .pieces import X, Pieces, less, sort_unique
 from .spline import validate_data, require_positive_on
 
 _U = sp.Dummy("u", real=True)
 
 
+@memo(4096)
 def kernel_value(zp: Pieces, zm: Pieces, x1, x2):
-    r""":math:`\tilde\Theta(x_1, x_2)` at numbers (exact SymPy)."""
+    r""":math:`\tilde\Theta(x_1, x_2)` at numbers (exact SymPy; memoised, pure: the Gram matrix is
+    rebuilt at a second precision and the checks evaluate the same pairs at both)."""
     lo, hi = (x1, x2) if not less(x2, x1) else (x2, x1)
     return sp.simplify(zp.integral((x1 - X) * (x2 - X), -sp.oo, lo)
                        + zm.integral((X - x1) * (X - x2), hi, sp.oo))
