@@ -1,7 +1,9 @@
 r"""Deciding whether expressions vanish identically: the one place where a proof verdict is made.
 
 * **proved**: every component simplifies to exactly 0 (a chain of cheap-to-expensive SymPy
-  rewrites: ``cancel``, ``expand``, ``simplify`` with trig/hyperbolic/log rewrites);
+  rewrites: ``cancel``, ``expand``, ``simplify`` with trig/hyperbolic/log rewrites; before them,
+  a real-valued sum of ``asinh`` and ``log`` terms is exponentiated into an algebraic identity,
+  :mod:`.log_identities`; a ``Piecewise`` component is tried by sign cases first);
 * **refuted**: at an exact rational point (respecting the symbols' assumptions) some component
   is nonzero, either exactly (a nonzero SymPy number) or numerically with certified digits:
   ``evalf`` in strict mode at 50 and at 100 digits, both nonzero with the same sign (strict
