@@ -33,18 +33,27 @@ _INF = (sp.oo, -sp.oo, sp.zoo, sp.nan)
 
 @memo(1024)
 def _limit(e, x, point):
-    """sympy limit; ``None`` when it cannot be computed (unevaluated, error, AccumBounds)."""
+    """sympy limit; ``None`` when it cannot be computed (unevaluated, error, AccumBounds).
+
+    Each negative symbol :math:`s` other than ``x`` is written :math:`-t` with :math:`t > 0` for the
+    computation and put back in the result (an exact change of variables): odd functions then
+    shed the sign at construction (``asinh(-t) = -asinh(t)``), which SymPy's series code handles
+    faster than a negative argument."""
+    flips = {s: sp.Dummy(s.name, positive=True) for s in e.free_symbols - {x} if s.is_negative}
     try:
-        L = sp.limit(e, x, point, "+" if point == 0 else "-")
+        L = sp.limit(e.xreplace({s: -t for s, t in flips.items()}), x, point, "+" if point == 0 else "-")
     except (NotImplementedError, ValueError, TypeError, RecursionError, AttributeError):
         return None
+    L = L.xreplace({t: -s for s, t in flips.items()})
     if L.has(sp.Limit) or isinstance(L, sp.AccumBounds) or L.has(sp.AccumBounds):
         return None
     return sp.simplify(L)
 
 
+@memo(1024)
 def _prep(e, sub):
-    """Substitute the interval reparameterisation and let SymPy resolve the signs it now knows."""
+    """Substitute the interval reparameterisation and let SymPy resolve the signs it now knows.
+    Memoised (pure): the derivation and the proof of each limit prepare the same gradient."""
     e = sp.sympify(e).xreplace(sub)
     return sp.simplify(e) if sub else e
 

@@ -1,7 +1,9 @@
 r"""Deciding whether expressions vanish identically: the one place where a proof verdict is made.
 
 * **proved**: every component simplifies to exactly 0 (a chain of cheap-to-expensive SymPy
-  rewrites: ``cancel``, ``expand``, ``simplify`` with trig/hyperbolic/log rewrites);
+  rewrites: ``cancel``, ``expand``, ``simplify`` with trig/hyperbolic/log rewrites; before them,
+  a real-valued sum of ``asinh`` and ``log`` terms is exponentiated into an algebraic identity,
+  :mod:`.log_identities`; a ``Piecewise`` component is tried by sign cases first);
 * **refuted**: at an exact rational point (respecting the symbols' assumptions) some component
   is nonzero, either exactly (a nonzero SymPy number) or numerically with certified digits:
   ``evalf`` in strict mode at 50 and at 100 digits, both nonzero with the same sign (strict
@@ -18,6 +20,7 @@ from typing import Iterable, Sequence
 import sympy as sp
 
 from .claims import Proof
+from .log_identities import exp_form_zero
 from .memo import memo
 
 #: digits used to evaluate a remainder at a witness point
@@ -35,6 +38,9 @@ def simplify_to_zero(e: sp.Expr) -> sp.Expr:
     """
     e = sp.sympify(e)
     if e == 0:
+        return sp.Integer(0)
+    # sums of asinh and log terms: exponentiate (real-valued only; see log_identities)
+    if e.has(sp.asinh) and exp_form_zero(e):
         return sp.Integer(0)
     positive = all(s.is_positive for s in e.free_symbols)
     steps = [
@@ -234,8 +240,11 @@ def check_identity(components: Sequence[sp.Expr], identity: str, *, points: int 
     early = _early_refutation(comps, identity, points, seed, constraints, syms)
     if early is not None:
         return early
-    remainders = [simplify_to_zero(c) for c in comps]
-    if all(r == 0 for r in remainders):
+    # a Piecewise component is tried by cases first: simplify works on the whole Piecewise at once
+    # and rarely decides it (the cases are the cheaper proof, and the same one as below)
+    by_cases = [c.has(sp.Piecewise) and split_cases_zero(c) for c in comps]
+    remainders = [sp.Integer(0) if bc else simplify_to_zero(c) for c, bc in zip(comps, by_cases)]
+    if all(r == 0 for r in remainders) and not any(by_cases):
         return Proof("proved", identity, sp.Integer(0), method="symbolic simplification")
     if all(r == 0 or split_cases_zero(r) for r in remainders):
         return Proof("proved", identity, sp.Integer(0),

@@ -23,14 +23,17 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
+from ..memo import memo
 from .pieces import X, Pieces, less, sort_unique
 from .spline import validate_data, require_positive_on
 
 _U = sp.Dummy("u", real=True)
 
 
+@memo(4096)
 def kernel_value(zp: Pieces, zm: Pieces, x1, x2):
-    r""":math:`\tilde\Theta(x_1, x_2)` at numbers (exact SymPy)."""
+    r""":math:`\tilde\Theta(x_1, x_2)` at numbers (exact SymPy; memoised, pure: the Gram matrix is
+    rebuilt at a second precision and the checks evaluate the same pairs at both)."""
     lo, hi = (x1, x2) if not less(x2, x1) else (x2, x1)
     return sp.simplify(zp.integral((x1 - X) * (x2 - X), -sp.oo, lo)
                        + zm.integral((X - x1) * (X - x2), hi, sp.oo))
@@ -99,9 +102,18 @@ def interpolate(xs, ys, zp: Pieces, zm: Pieces, *, dps: int = 40) -> KernelInter
     c, u, v = tuple(sol[:M]), sol[M], sol[M + 1]
     net = Pieces((-sp.oo, sp.oo), (sp.Integer(0),))
     for cj, xj in zip(c, xs):
-        net = _add(net, kernel_section(zp, zm, xj).scale(cj))
+        net = _add(net, _scale(kernel_section(zp, zm, xj), cj))
     full = Pieces(net.breaks, tuple(sp.expand(e + u * X + v) for e in net.exprs))
     return KernelInterpolant(xs, ys, c, u, v, K, exact, None if exact else dps, net, full)
+
+
+def _scale(p: Pieces, c) -> Pieces:
+    """``c`` times ``p``: simplified when ``c`` is exact; expanded only when ``c`` is a Float (an
+    inexact coefficient makes every piece inexact, and ``simplify`` of Float expressions costs
+    seconds to gain nothing: the sum in :func:`_add` expands them anyway)."""
+    if sp.sympify(c).has(sp.Float):
+        return Pieces(p.breaks, tuple(sp.expand(c * e) for e in p.exprs))
+    return p.scale(c)
 
 
 def _add(a: Pieces, b: Pieces) -> Pieces:
