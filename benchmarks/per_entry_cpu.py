@@ -1,5 +1,5 @@
 """CPU time of a cold serial ``check`` per catalog entry, split into derivation, literature
-verification and numeric confirmation (issue 15; docs/speed-symbolic-2.md).
+verification and numeric confirmation (issue 15; docs/speed-symbolic-rules.md).
 
     IBCHECK_CACHE=$(mktemp -d) PYTHONPATH=. python benchmarks/per_entry_cpu.py [NAME ...]
 
