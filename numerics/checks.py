@@ -15,6 +15,7 @@ raise the precision). The residual, tolerance and estimate are all reported.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -24,7 +25,7 @@ import sympy as sp
 
 from theory.claims import ConservedQuantity, MirrorPotential
 
-from .errors import IbcheckError, PrecisionTooLow, ProblemError
+from .errors import IbcheckError, NotConverged, PrecisionTooLow, ProblemError
 from .flows import Flow
 from .taylor.jets import exact_to_mpf
 from .problems import exact_number
@@ -33,6 +34,9 @@ from .verdict import Verdict, skipped
 HEADROOM_IDENTITY = 5
 HEADROOM_LIMIT = 10
 GRID = 40
+#: the default step budget of one run (:func:`run`): every step keeps its Taylor polynomial, so
+#: the budget bounds memory as well as time
+MAX_STEPS = 100_000
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class RunPair:
     #: the states of both runs on a grid, by number of points, computed once for all the checks
     #: of this pair (each law, the mirror identity, ... samples the same grid)
     _states: dict = field(default_factory=dict, compare=False, repr=False)
+    #: why a ``converge`` run was judged on a horizon instead (:func:`run`'s ``horizon``), or ""
+    not_converged: str = ""
 
     def grid(self, points: int = GRID) -> list:
         with mpmath.workdps(self.dps + self.extra):
@@ -77,11 +83,22 @@ def compile_exprs(exprs: Sequence, symbols: Sequence) -> Callable:
 
 
 def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, converge: bool = False,
-        tol_digits: int | None = None, max_time=10**4, backend: str = "fast") -> RunPair:
+        tol_digits: int | None = None, max_time=10**4, max_steps: int = MAX_STEPS, horizon=None,
+        backend: str = "fast") -> RunPair:
     """Integrate ``flow`` at ``dps`` and ``dps + extra`` digits.
 
     With ``converge`` the flow runs until :math:`\\|\\nabla L(w)\\|_\\infty \\le 10^{-(dps - 4)}`
     (the high-precision run then goes to the same time); otherwise to ``t_end``.
+
+    ``max_steps`` bounds the steps of the ``dps`` run (the ``dps + extra`` run, which goes to the
+    same time, gets twice as many as a margin: it took 0.7-1.1 times as many in the property
+    tests): time and memory (every step's Taylor polynomial is kept for the dense output) grow
+    linearly with it. A flow that does not converge within it raises
+    :class:`~numerics.errors.NotConverged` naming the budget; raise ``max_steps`` (or ``max_time``)
+    to integrate further. Or give a ``horizon``: such a flow is then returned with
+    ``converged=False``, the reason in ``not_converged`` and ``t_end`` the smaller of ``horizon``
+    and the time its ``dps`` run reached (that run is reused: the horizon costs no more steps),
+    for the identities that hold along the flow; the limit checks refuse it.
     """
     from .taylor.integrator import integrate
 
@@ -92,6 +109,7 @@ def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, conv
     grad_fn = flow.gradient_function()
     out_fn = compile_exprs(flow.outputs, flow.params)
     D = len(flow.params)
+    why = ""
     if converge:
         thresh_digits = (dps - 4) if tol_digits is None else tol_digits
 
@@ -100,24 +118,39 @@ def run(flow: Flow, *, dps: int = 30, extra: int | None = None, t_end=None, conv
                 w = out_fn(*y[:D])
                 return max(abs(g) for g in grad_fn(*w)) <= mpmath.mpf(10) ** (-thresh_digits)
 
-        lo = integrate(flow.system, flow.y0, max_time, dps=dps, stop=stop, until_converged=True,
-                       backend=backend)
-        t_end = lo.times[-1]
+        try:
+            with _budget(max_steps, max_time):
+                lo = integrate(flow.system, flow.y0, max_time, dps=dps, stop=stop, until_converged=True,
+                               max_steps=max_steps, backend=backend)
+            t_end = lo.times[-1]
+        except NotConverged as exc:
+            if horizon is None:
+                raise
+            lo, converge, why = exc.trajectory, False, str(exc)
+            with mpmath.workdps(dps + extra):
+                horizon_m = exact_to_mpf(exact_number(horizon, "horizon"), mpmath.mp.prec)
+                reached = lo.times[-1]
+                t_end = horizon if horizon_m <= reached else reached
     else:
         if t_end is None:
             raise IbcheckError("run: give t_end or converge=True")
-        lo = integrate(flow.system, flow.y0, t_end, dps=dps, backend=backend)
-    hi = integrate(flow.system, flow.y0, t_end, dps=dps + extra, backend=backend)
-    return RunPair(flow, lo, hi, dps, extra, t_end, converge, time.perf_counter() - t0)
+        with _budget(max_steps, None):
+            lo = integrate(flow.system, flow.y0, t_end, dps=dps, max_steps=max_steps, backend=backend)
+    with _budget(2 * max_steps, None):
+        hi = integrate(flow.system, flow.y0, t_end, dps=dps + extra, max_steps=2 * max_steps,
+                       backend=backend)
+    return RunPair(flow, lo, hi, dps, extra, t_end, converge, time.perf_counter() - t0,
+                   not_converged=why)
 
 
 def run_many(flows: Sequence[Flow], *, dps: int = 30, extra: int | None = None, t_end=None,
              converge: bool = False, tol_digits: int | None = None, max_time=10**4,
-             backend: str = "fast") -> list:
+             max_steps: int = MAX_STEPS, backend: str = "fast") -> list:
     """:func:`run` for several flows: flows of one program (the same ODE, e.g. one data set at
     several initial scales) are integrated together (:func:`numerics.taylor.batch.integrate_batch`:
     shared jet calls, each flow with its own steps), at ``dps`` and then at ``dps + extra``;
-    the RunPairs are identical, digit for digit, to ``[run(f, ...) for f in flows]``."""
+    the RunPairs are identical, digit for digit, to ``[run(f, ...) for f in flows]`` (the same
+    ``max_steps`` budget per flow)."""
     from .taylor.batch import integrate_batch
 
     if dps < 15:
@@ -134,19 +167,36 @@ def run_many(flows: Sequence[Flow], *, dps: int = 30, extra: int | None = None, 
         if converge:
             thresh_digits = (dps - 4) if tol_digits is None else tol_digits
             stops = [_converged(f, dps, thresh_digits) for f in group]
-            lo = integrate_batch(system, y0s, max_time, dps=dps, stop=stops, until_converged=True,
-                                 backend=backend)
+            with _budget(max_steps, max_time):
+                lo = integrate_batch(system, y0s, max_time, dps=dps, stop=stops, until_converged=True,
+                                     max_steps=max_steps, backend=backend)
             ends = [tr.times[-1] for tr in lo]
         else:
             if t_end is None:
                 raise IbcheckError("run_many: give t_end or converge=True")
-            lo = integrate_batch(system, y0s, t_end, dps=dps, backend=backend)
+            with _budget(max_steps, None):
+                lo = integrate_batch(system, y0s, t_end, dps=dps, max_steps=max_steps, backend=backend)
             ends = [t_end] * len(group)
-        hi = integrate_batch(system, y0s, ends, dps=dps + extra, backend=backend)
+        with _budget(2 * max_steps, None):
+            hi = integrate_batch(system, y0s, ends, dps=dps + extra, max_steps=2 * max_steps,
+                                 backend=backend)
         seconds = (time.perf_counter() - t0) / len(group)
         for i, f, a, b, te in zip(idx, group, lo, hi, ends):
             out[i] = RunPair(f, a, b, dps, extra, te, converge, seconds)
     return out
+
+
+@contextlib.contextmanager
+def _budget(max_steps: int, max_time):
+    """Name the budget in a :class:`NotConverged` raised inside, and how to raise it."""
+    try:
+        yield
+    except NotConverged as exc:
+        horizon = f", max_time={max_time}" if max_time is not None else ""
+        named = NotConverged(f"{exc} [budget: max_steps={max_steps}{horizon}; raise max_steps to "
+                             "integrate further]")
+        named.trajectory = getattr(exc, "trajectory", None)
+        raise named from None
 
 
 def _converged(flow: Flow, dps: int, thresh_digits: int):

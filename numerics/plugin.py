@@ -3,11 +3,16 @@ r"""pytest plugin (entry point ``ibcheck``): precision and depth options for pro
 Options (also as environment variables, for CI):
 
 * ``--ibcheck-dps N`` / ``IBCHECK_DPS``: working digits of numeric checks (default 30);
+* ``--ibcheck-max-steps N`` / ``IBCHECK_MAX_STEPS``: the step budget of one integration in a
+  property test (default :data:`MAX_STEPS`); it bounds each example's time and memory (every step's
+  Taylor polynomial is kept). A flow that does not converge within it is judged on a fixed horizon
+  (counted as a hypothesis event); raise it to let slower flows reach their limit;
 * ``--ibcheck-profile quick|deep`` / ``IBCHECK_PROFILE``: the hypothesis profile. *quick* (default)
   runs few examples per property and does not shrink (a failing property reports its first
   counterexample within seconds); *deep* runs many, shrinks, and also selects tests marked ``slow``.
 
-Fixtures: ``ibcheck_dps`` (int) and ``ibcheck_profile`` (str); marker ``ibcheck``.
+Fixtures: ``ibcheck_dps`` (int), ``ibcheck_max_steps`` (int) and ``ibcheck_profile`` (str);
+marker ``ibcheck``.
 
 The profile applies **only** to ibcheck's own tests: hypothesis tests that use one of these
 fixtures, carry the ``ibcheck`` marker, or live in a module that uses
@@ -31,6 +36,11 @@ PROFILES = {
     "deep": dict(max_examples=200, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]),
 }
+#: the default step budget of a property test's integration (--ibcheck-max-steps): at 30 digits a
+#: step of a 9-state depth-4 flow costs ~4 ms and ~20-25 kB, so an example stays within ~30 s of CPU
+#: and ~300 MB (both runs); converging flows took up to 4 915 steps in a seeded deep run
+MAX_STEPS = 5000
+
 for _name, _kw in PROFILES.items():  # registered for users who want them globally; never loaded here
     settings.register_profile(f"ibcheck-{_name}", **_kw)
 
@@ -39,6 +49,9 @@ def pytest_addoption(parser):
     group = parser.getgroup("ibcheck")
     group.addoption("--ibcheck-dps", type=int, default=None,
                     help="working digits for ibcheck numeric checks (default 30, env IBCHECK_DPS)")
+    group.addoption("--ibcheck-max-steps", type=int, default=None,
+                    help=f"step budget of one integration in a property test (default {MAX_STEPS}, "
+                         "env IBCHECK_MAX_STEPS); slower flows are judged on a fixed horizon")
     group.addoption("--ibcheck-profile", choices=sorted(PROFILES), default=None,
                     help="hypothesis profile: quick (default) or deep (many examples, includes slow tests)")
 
@@ -53,11 +66,12 @@ def pytest_configure(config):
         raise pytest.UsageError(f"unknown ibcheck profile {prof!r}; choose one of {sorted(PROFILES)}")
     config.addinivalue_line("markers", "ibcheck: run this hypothesis test under ibcheck's profile "
                                        "(--ibcheck-profile)")
+    _max_steps(config)  # a bad budget is a usage error at once, not in every test
     if prof == "deep" and config.option.markexpr == "not slow":
         config.option.markexpr = ""  # the deep profile runs the slow tests too
 
 
-FIXTURES = ("ibcheck_dps", "ibcheck_profile")
+FIXTURES = ("ibcheck_dps", "ibcheck_max_steps", "ibcheck_profile")
 
 
 def _uses_ibcheck(item) -> bool:
@@ -104,7 +118,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_report_header(config):
-    return f"ibcheck: profile={_profile(config)} dps={_dps(config)}"
+    return f"ibcheck: profile={_profile(config)} dps={_dps(config)} max_steps={_max_steps(config)}"
 
 
 def _dps(config) -> int:
@@ -116,6 +130,25 @@ def _dps(config) -> int:
     if v < 15:
         raise pytest.UsageError(f"--ibcheck-dps {v} is too low: ibcheck's checks need at least 15 digits")
     return v
+
+
+def _max_steps(config) -> int:
+    v = config.getoption("--ibcheck-max-steps")
+    if v is None:
+        v = os.environ.get("IBCHECK_MAX_STEPS") or MAX_STEPS
+    try:
+        v = int(v)
+    except ValueError:
+        raise pytest.UsageError(f"IBCHECK_MAX_STEPS must be an integer, got {v!r}") from None
+    if v < 1:
+        raise pytest.UsageError(f"--ibcheck-max-steps {v}: the step budget must be at least 1")
+    return v
+
+
+@pytest.fixture(scope="session")
+def ibcheck_max_steps(request) -> int:
+    """Step budget of one integration, chosen with --ibcheck-max-steps / IBCHECK_MAX_STEPS."""
+    return _max_steps(request.config)
 
 
 @pytest.fixture(scope="session")

@@ -69,6 +69,21 @@ def test_plugin_refuses_a_precision_too_low(pytester):
     res.stderr.fnmatch_lines(["*too low*"])
 
 
+def test_plugin_step_budget_reaches_its_fixture_and_is_checked(pytester, monkeypatch):
+    pytester.makepyfile(test_budget="""
+        def test_budget(ibcheck_max_steps):
+            print("BUDGET", ibcheck_max_steps)
+    """)
+    res = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider", "--ibcheck-max-steps", "123")
+    res.assert_outcomes(passed=1)
+    res.stdout.fnmatch_lines(["*max_steps=123*", "*BUDGET 123*"])
+    monkeypatch.setenv("IBCHECK_MAX_STEPS", "77")
+    pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider").stdout.fnmatch_lines(["*BUDGET 77*"])
+    res = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ibcheck-max-steps", "0")
+    assert res.ret != 0
+    res.stderr.fnmatch_lines(["*at least 1*"])
+
+
 def test_plugin_leaves_a_users_other_hypothesis_tests_alone(pytester):
     """A user's own property test (no ibcheck fixture, marker or strategy) keeps hypothesis's
     defaults: 100 random examples, and settings it states itself are kept."""

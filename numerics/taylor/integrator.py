@@ -235,8 +235,9 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
     ``y0``, ``t_end``, ``t0``, ``tol`` and ``max_norm`` are exact (int, Fraction, SymPy number,
     decimal string) or mpf; Python floats are refused.  ``tol`` defaults to :math:`10^{-dps}`.
     ``stop`` is a :class:`Speed` or a callable ``(t, y) -> bool`` checked at every step point;
-    with ``until_converged=True`` not meeting it by ``t_end``/``max_steps`` raises
-    :class:`NotConverged` (message with the final speed).  Raises :class:`FlowBlowUp` when
+    with ``until_converged=True`` not meeting it by ``t_end``, or reaching ``max_steps`` (the step
+    budget, which bounds time and memory) before ``t_end``, raises :class:`NotConverged` (message
+    with the final speed; the steps made so far as its ``trajectory``).  Raises :class:`FlowBlowUp` when
     :math:`\|y\|_\infty` exceeds ``max_norm``, a Taylor coefficient is not finite or the step
     collapses; :class:`PrecisionTooLow` when ``tol`` is finer than the working precision allows.
     """
@@ -336,9 +337,10 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
             traj.stopped, traj.final_speed = True, report(speed_n)
             break
         if steps >= max_steps:
-            raise NotConverged(f"{system.name or 'ODE'}: {max_steps} steps reached at t = "
-                               f"{mpmath.nstr(be.to_mpf(t), 12)} before t_end = {mpmath.nstr(tb, 12)}; "
-                               f"speed ||f|| = {mpmath.nstr(be.to_mpf(speed_n), 5)}")
+            traj.final_speed, traj.integrate_seconds = report(speed_n), _time.perf_counter() - ti
+            raise _not_converged(f"{system.name or 'ODE'}: {max_steps} steps reached at t = "
+                                 f"{mpmath.nstr(be.to_mpf(t), 12)} before t_end = {mpmath.nstr(tb, 12)}; "
+                                 f"speed ||f|| = {mpmath.nstr(be.to_mpf(speed_n), 5)}", traj)
         ynorm = max(abs(v) for v in y) if y else zero
         scale = ynorm if ynorm > one else one
         left = tend - t
@@ -392,9 +394,19 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
         traj.orders.append(K)
     traj.integrate_seconds = _time.perf_counter() - ti
     if until_converged and not traj.stopped:
-        raise NotConverged(f"{system.name or 'ODE'}: stop condition not met by t = {mpmath.nstr(traj.t_final, 12)} "
-                           f"({len(traj.orders)} steps); final speed ||f|| = {mpmath.nstr(traj.final_speed, 5)}")
+        raise _not_converged(f"{system.name or 'ODE'}: stop condition not met by t = "
+                             f"{mpmath.nstr(traj.t_final, 12)} ({len(traj.orders)} steps); final speed "
+                             f"||f|| = {mpmath.nstr(traj.final_speed, 5)}", traj)
     return traj
+
+
+def _not_converged(message: str, traj: Trajectory) -> NotConverged:
+    """:class:`NotConverged` carrying the steps made so far as ``.trajectory`` (a complete
+    trajectory up to its last step point), so that a caller can judge the flow on the interval it
+    reached instead of integrating it again."""
+    exc = NotConverged(message)
+    exc.trajectory = traj
+    return exc
 
 
 
