@@ -122,26 +122,27 @@ def pytest_report_header(config):
 
 
 def _dps(config) -> int:
-    v = config.getoption("--ibcheck-dps") or os.environ.get("IBCHECK_DPS") or 30
-    try:
-        v = int(v)
-    except ValueError:
-        raise pytest.UsageError(f"IBCHECK_DPS must be an integer, got {v!r}") from None
-    if v < 15:
-        raise pytest.UsageError(f"--ibcheck-dps {v} is too low: ibcheck's checks need at least 15 digits")
-    return v
+    return _int_option(config, "--ibcheck-dps", "IBCHECK_DPS", 30, 15,
+                       "is too low: ibcheck's checks need at least 15 digits")
 
 
 def _max_steps(config) -> int:
-    v = config.getoption("--ibcheck-max-steps")
+    return _int_option(config, "--ibcheck-max-steps", "IBCHECK_MAX_STEPS", MAX_STEPS, 1,
+                       "is too low: the step budget must be at least 1")
+
+
+def _int_option(config, option: str, env: str, default: int, minimum: int, why: str) -> int:
+    """The option's value, else the environment variable's, else ``default``; an integer of at
+    least ``minimum`` or a usage error naming it (an explicit 0 is refused, not replaced)."""
+    v = config.getoption(option)
     if v is None:
-        v = os.environ.get("IBCHECK_MAX_STEPS") or MAX_STEPS
+        v = os.environ.get(env) or default
     try:
         v = int(v)
     except ValueError:
-        raise pytest.UsageError(f"IBCHECK_MAX_STEPS must be an integer, got {v!r}") from None
-    if v < 1:
-        raise pytest.UsageError(f"--ibcheck-max-steps {v}: the step budget must be at least 1")
+        raise pytest.UsageError(f"{env} must be an integer, got {v!r}") from None
+    if v < minimum:
+        raise pytest.UsageError(f"{option} {v} {why}")
     return v
 
 

@@ -1,4 +1,5 @@
 """The public hypothesis strategies and the pytest plugin users run in their own CI."""
+import pytest
 import sympy as sp
 from hypothesis import given
 
@@ -63,10 +64,12 @@ def test_plugin_defaults_to_the_quick_profile(pytester):
     res.stdout.fnmatch_lines(["*DPS 30 PROFILE quick*", "*IBCHECK_EXAMPLES 6*"])
 
 
-def test_plugin_refuses_a_precision_too_low(pytester):
-    res = _run_user_suite(pytester, "--ibcheck-dps", "8")
+@pytest.mark.parametrize("dps", ["8", "0"])
+def test_plugin_refuses_a_precision_too_low(pytester, dps):
+    """0 included: an explicit 0 is refused, not replaced by the default."""
+    res = _run_user_suite(pytester, "--ibcheck-dps", dps)
     assert res.ret != 0
-    res.stderr.fnmatch_lines(["*too low*"])
+    res.stderr.fnmatch_lines([f"*--ibcheck-dps {dps} is too low*"])
 
 
 def test_plugin_step_budget_reaches_its_fixture_and_is_checked(pytester, monkeypatch):
