@@ -14,7 +14,7 @@ from theory.claims import (ConservedQuantity, Derivation, LawCount, LimitingRegu
                            NoMirror, Proof)
 from theory.errors import IbcheckError
 from theory.latex import escape_text, latex_claim, latex_document, latex_expr, latex_proof, latex_snippets
-from theory.zero import check_identity
+from theory.proving.zero import check_identity
 
 alpha = sp.Symbol("alpha", positive=True)
 w = sp.Symbol("w", real=True)

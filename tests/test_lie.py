@@ -8,7 +8,7 @@ from theory import Coordinate, IbcheckError, Parameterization, separable
 from theory.catalog import CATALOG
 from theory.catalog.linear import known_law_count, linear_net, linear_net_literature
 from theory.laws.lie import _PRIME, _select, bracket, flint_available, lie_count
-from theory.zero import sample_point
+from theory.proving.zero import sample_point
 
 u, v = sp.symbols("u v", real=True)
 up, vp = sp.symbols("u v", positive=True)

@@ -12,7 +12,7 @@ from theory.catalog import weightnorm as W
 from theory.change_of_variables import log_parameters
 from theory.claims import ConservedQuantity
 from theory.errors import InvalidParameterization
-from theory.zero import check_identity
+from theory.proving.zero import check_identity
 
 
 def _jmj(outputs, params, M):

@@ -1,13 +1,13 @@
-"""The asinh/log identities decided by exponentiating (theory/log_identities.py), the exact signs
-behind them (theory/signs.py), and the faster paths of issue 15 that use them. Every proof has a
+"""The asinh/log identities decided by exponentiating (theory/proving/log_identities.py), the exact signs
+behind them (theory/proving/signs.py), and the faster paths of issue 15 that use them. Every proof has a
 negative control of the same shape that the same path must not prove."""
 import sympy as sp
 
 from theory.limits import _limit
-from theory.log_identities import exp_form_zero, real_where_defined, sqrt_of_rational
+from theory.proving.log_identities import exp_form_zero, real_where_defined, sqrt_of_rational
 from theory.memo import clear
-from theory.signs import resolve_abs, sign_of
-from theory.zero import check_identity, simplify_to_zero
+from theory.proving.signs import resolve_abs, sign_of
+from theory.proving.zero import check_identity, simplify_to_zero
 
 x, y = sp.symbols("x y", real=True)
 T, r, a = sp.symbols("T r a", positive=True)

@@ -100,7 +100,7 @@ def test_exponential_wn_is_plain_flow_at_rate_norm_squared_exactly_when_eta_s_is
     r"""w = e^c s/||s||: J M J^T = ||w||^2 [eta_c z z^T + (eta_s/||s||^2)(I - z z^T)] (proved), so
     J M J^T = eta ||w||^2 I iff eta_c = eta and eta_s = eta ||s||^2: with equal rates, iff ||s|| = 1
     (a law, so iff ||s(0)|| = 1)."""
-    from theory.zero import check_identity
+    from theory.proving.zero import check_identity
     p = W.exponential(2)
     c, s1, s2 = p.params
     S = s1**2 + s2**2

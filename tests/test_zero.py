@@ -1,7 +1,7 @@
 """The proof oracle: proved only when the remainder simplifies to 0; refuted only with an exact witness."""
 import sympy as sp
 
-from theory.zero import check_identity, evaluate, sample_point
+from theory.proving.zero import check_identity, evaluate, sample_point
 
 u, v = sp.symbols("u v", real=True)
 a = sp.Symbol("alpha", positive=True)
@@ -44,7 +44,7 @@ def test_rewrites_valid_only_for_positive_symbols_never_prove_a_false_identity()
 
 
 def test_identities_that_hold_by_sign_cases_are_proved_and_false_ones_are_not():
-    from theory.zero import split_cases_zero
+    from theory.proving.zero import split_cases_zero
     x = sp.Symbol("x", real=True)
     r = sp.Symbol("r", positive=True)
     assert check_identity([sp.sqrt((r - 1)**2) - sp.Abs(r - 1)], "c").proved

@@ -3,9 +3,9 @@ the rewrite chain. Each gives the verdict, witness and value of the slow path; n
 false identity."""
 import sympy as sp
 
-import theory.zero as zero
+import theory.proving.zero as zero
 from theory.memo import clear, memo
-from theory.zero import check_identity, evaluate, simplify_to_zero
+from theory.proving.zero import check_identity, evaluate, simplify_to_zero
 
 u, v = sp.symbols("u v", real=True)
 a = sp.Symbol("alpha", positive=True)

@@ -1,7 +1,7 @@
 r"""Limiting regularizers: the potential as the init scale :math:`\alpha \to 0` or :math:`\alpha\to\infty`.
 
 Claim: :math:`\lim_{\alpha\to a}\varphi(\alpha)\,(R_\alpha(w) - R_\alpha(0)) = \ell(w)` for every
-:math:`w \ne 0` (per coordinate). Routes (all verdicts by :func:`theory.zero.check_identity`):
+:math:`w \ne 0` (per coordinate). Routes (all verdicts by :func:`theory.proving.zero.check_identity`):
 
 * **direct** (``potential.potential`` known): the limit of :math:`\varphi(R(w) - R(0))` at a
   positive and at a negative symbol :math:`w`, minus :math:`\ell(w)`;
@@ -26,7 +26,7 @@ from .errors import IbcheckError
 from .mirror import MU, _factor_radicands, domain_constraints, reparametrize
 from .parameterization import Parameterization
 from .memo import memo
-from .zero import check_identity
+from .proving.zero import check_identity
 
 _INF = (sp.oo, -sp.oo, sp.zoo, sp.nan)
 

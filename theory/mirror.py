@@ -15,7 +15,7 @@ because :math:`\partial_\mu G(\psi) = J_G M J_G^\top` (so :math:`\nabla^2 R\,J_G
 and :math:`x_t = \psi(x_0; \mu_t)`, :math:`\mu_t = -\int_0^t \nabla L`. Thm 4.10 of the same paper:
 a nonzero bracket :math:`[V_i, V_j]` rules out a mirror flow for every loss.
 
-Proofs (all verdicts by :func:`theory.zero.check_identity`):
+Proofs (all verdicts by :func:`theory.proving.zero.check_identity`):
 
 * the flow: :math:`\partial_{\mu}\psi = V(\psi)` and :math:`\psi(x_0;0) = x_0`;
 * a dual claim: :math:`\nabla Q(\mu) - G(\psi(x_0;\mu)) \equiv 0`;
@@ -36,8 +36,8 @@ from .claims import MirrorPotential, NoMirror, Proof
 from .errors import IbcheckError, LeafNotSolvable, NoMirrorPotential, UndecidedError
 from .parameterization import Parameterization
 from .memo import memo
-from .zero import check_identity, evaluate, sample_point
-from .zero import check_identity as _check
+from .proving.zero import check_identity, evaluate, sample_point
+from .proving.zero import check_identity as _check
 
 #: the dual variable of a separable template
 MU = sp.Symbol("mu", real=True)

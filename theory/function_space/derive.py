@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..claims import Proof
-from ..zero import check_identity
+from ..proving.zero import check_identity
 from .claims import CurvatureWeight, FunctionSpaceDerivation, PenaltyRealization, WideReluModel
 from .init_laws import require_normalised
 from .kernel import interpolate, least_squares_line

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..claims import Proof
-from ..zero import check_identity, sample_point
+from ..proving.zero import check_identity, sample_point
 from .errors import InvalidLaw
 
 T = sp.Symbol("t", real=True)

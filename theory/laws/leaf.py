@@ -66,11 +66,11 @@ def leaf_identities(p, laws) -> tuple:
 
 def _as_law(p, leaf) -> str:
     r"""``"refuted"`` when :math:`J_G M\nabla h_{\text{leaf}}` is clearly nonzero at an exact point
-    (the evaluation :func:`theory.zero.check_identity` refutes with; the full simplification of
+    (the evaluation :func:`theory.proving.zero.check_identity` refutes with; the full simplification of
     an expression that is not zero is skipped), else ``"not refuted at a point"``."""
     import random
 
-    from ..zero import evaluate, is_clearly_nonzero, sample_point
+    from ..proving.zero import evaluate, is_clearly_nonzero, sample_point
 
     J = p.jacobian()
     grad = sp.Matrix([sp.diff(leaf, x) for x in p.params])
@@ -91,8 +91,8 @@ def quick_no_mirror(p):
     r"""A nonzero bracket :math:`[V_i, V_j]` at one exact point, before the symbolic bracket test.
 
     For a model that is not separable, every bracket of :math:`V_i = M\nabla G_i` is evaluated
-    (unsimplified, exactly or at 50 digits by :func:`theory.zero.evaluate`, the evaluation
-    :func:`theory.zero.check_identity` refutes with) at one random exact point; a value that is
+    (unsimplified, exactly or at 50 digits by :func:`theory.proving.zero.evaluate`, the evaluation
+    :func:`theory.proving.zero.check_identity` refutes with) at one random exact point; a value that is
     clearly nonzero refutes commutation there (Li et al. 2022, Thm 4.10: no mirror potential), and
     the symbolic simplification of large rational brackets, which cannot reach 0 anyway, is
     skipped. ``None`` when every bracket vanishes at the point (the full test then decides).
@@ -101,7 +101,7 @@ def quick_no_mirror(p):
 
     from ..claims import NoMirror
     from ..mirror import bracket, domain_constraints
-    from ..zero import evaluate, is_clearly_nonzero, sample_point
+    from ..proving.zero import evaluate, is_clearly_nonzero, sample_point
 
     if p.is_separable or p.n_outputs < 2:
         return None

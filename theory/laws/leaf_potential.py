@@ -21,7 +21,7 @@ Rauhut, Ward, arXiv 2305.05448):
   With the time-changed mirror identity, the limit is :math:`\arg\min Q^L_{a}` s.t. :math:`Xx = y`
   at :math:`a = \alpha_{\mathrm{eff}}(x_\infty)`, a potential parameter read from the final state.
 
-Proofs go through :func:`theory.laws.search.prove_law` and :func:`theory.zero.check_identity`.
+Proofs go through :func:`theory.laws.search.prove_law` and :func:`theory.proving.zero.check_identity`.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..claims import Proof
-from ..zero import check_identity
+from ..proving.zero import check_identity
 from ..mirror import _combine
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..errors import LeafNotSolvable
-from ..zero import check_identity, evaluate, sample_point
+from ..proving.zero import check_identity, evaluate, sample_point
 
 
 @dataclass(frozen=True)

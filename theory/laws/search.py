@@ -19,7 +19,7 @@ Laws are found by
    :math:`dv/du = \eta_v g_v / (\eta_u g_u)` is a law (non-polynomial laws, e.g.
    :math:`u^{2-D} + v^{2-D}` for :math:`u^D - v^D`, Woodworth et al. COLT 2020, Sec. 5).
 
-Only laws proved by :func:`prove_law` (through :func:`theory.zero.check_identity`) are returned.
+Only laws proved by :func:`prove_law` (through :func:`theory.proving.zero.check_identity`) are returned.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from ..claims import ConservedQuantity, LawCount, Proof
 from ..errors import IbcheckError
 from ..parameterization import Parameterization
 from ..memo import memo
-from ..zero import check_identity, sample_point
+from ..proving.zero import check_identity, sample_point
 
 #: the identity every law must satisfy (shown in proofs and reports)
 LAW_IDENTITY = r"J_G M \nabla h = 0"

@@ -23,7 +23,7 @@ import sympy as sp
 from ..errors import IbcheckError, UndecidedError
 from ..mirror import _separable_metric_ok, bracket, domain_constraints
 from ..parameterization import Parameterization
-from ..zero import check_identity
+from ..proving.zero import check_identity
 from .records import Admissibility
 
 

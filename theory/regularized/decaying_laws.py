@@ -34,7 +34,7 @@ from ..claims import Proof
 from ..errors import IbcheckError
 from ..mirror import _combine, domain_constraints
 from ..parameterization import Parameterization
-from ..zero import check_identity, sample_point
+from ..proving.zero import check_identity, sample_point
 from .admissibility import extended_template
 from .records import A, H0, DecayingLaw
 

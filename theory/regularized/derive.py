@@ -93,7 +93,7 @@ def prove_regularized_law(p: Parameterization, claim) -> Proof:
     :math:`\dot x = -M(J_G^\top\nabla L + \lambda(t)\nabla h_{\rm reg})` for every loss (and every
     schedule) iff :math:`J_G M\nabla h = 0` and :math:`\nabla h_{\rm reg}^\top M\nabla h = 0`."""
     from ..laws.search import LAW_IDENTITY, _system
-    from ..zero import check_identity
+    from ..proving.zero import check_identity
 
     params, outputs, M, _ = _system(p, claim.coordinate)
     reg = p.coordinate.regularizer if claim.coordinate else p.regularizer

@@ -22,7 +22,7 @@ import sympy as sp
 from ..claims import MirrorPotential, Proof
 from ..errors import IbcheckError
 from ..mirror import MU, domain_constraints
-from ..zero import check_identity
+from ..proving.zero import check_identity
 from .records import Effect, a
 from .time_potential import _T, extended_leaf
 

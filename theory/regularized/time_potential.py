@@ -13,7 +13,7 @@ flow). So :math:`\nabla R_{a_t}(w(t)) = \mu(t)`: the potential's parameter is re
 Normalisation as in :mod:`theory.mirror`: :math:`\nabla Q_0(0) = w_0`; for every :math:`a`,
 :math:`\nabla Q_a(0) = G(\varphi_h^a(x_0)) = \arg\min R_a` (the positional bias).
 
-Proofs (verdicts by :func:`theory.zero.check_identity`): the flow
+Proofs (verdicts by :func:`theory.proving.zero.check_identity`): the flow
 (:math:`\partial_{\mu_i}\tilde\psi = V_i`, :math:`\partial_a\tilde\psi = V_h`, :math:`\tilde\psi(y;0,0) = y`);
 a dual claim :math:`\nabla Q_a(\mu) - G(\tilde\psi(x_0;\mu,a)) \equiv 0`; a primal claim
 :math:`\nabla R_a(\nabla Q_a(0)) \equiv 0` for every :math:`a` and
@@ -29,7 +29,7 @@ from ..errors import IbcheckError, LeafNotSolvable
 from ..mirror import (MU, W, LeafFlow, _combine, _exp_to_T, _factor_radicands, _integrate0, _invert_scalar,
                       _tidy, domain_constraints, flow, reparametrize)
 from ..parameterization import Parameterization
-from ..zero import check_identity
+from ..proving.zero import check_identity
 from .admissibility import admissibility, extended_template
 from .records import TimePotential, a
 

@@ -19,9 +19,9 @@ from typing import Iterable, Sequence
 
 import sympy as sp
 
-from .claims import Proof
+from ..claims import Proof
 from .log_identities import exp_form_zero
-from .memo import memo
+from ..memo import memo
 
 #: digits used to evaluate a remainder at a witness point
 EVAL_DIGITS = 50

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .memo import memo
+from ..memo import memo
 
 
 @memo(4096)
