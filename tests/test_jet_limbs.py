@@ -357,3 +357,24 @@ def test_buffered_loop_does_not_depend_on_the_previous_call():
         fresh = jet_limbs.LimbJet(prog, P)._run([gmpy2.mpfr(0)], [small], 20, [0])[0]
         assert after is not None and np.array_equal(after.C, fresh.C)
         assert lj._run([gmpy2.mpfr(0)], [big], 20, [0])[0] is None   # caught again
+
+
+def test_a_step_constant_with_fewer_limbs_than_a_state():
+    """Regression (deep profile, 2026-12-06): a depth-4 flow at alpha = 2 reached an order whose
+    step constant 2^s/((k+1)d) had fewer limbs than a state, and the store read past it (a
+    shape error reported as a singular field). Now it integrates, and agrees with the reference
+    interpreter; the same comparison rejects a wrong data point (control)."""
+    import mpmath
+    from numerics.flows import gradient_flow
+    from numerics.taylor.integrator import integrate
+    from theory.catalog import CATALOG
+    Q = sp.Rational
+    G = CATALOG["diagonal-depth4"].parameterization()
+    flow = gradient_flow(G, ((4, 4, Q(7, 2)),), (12,), values={"alpha": 2})
+    wrong = gradient_flow(G, ((4, 4, Q(7, 2)),), (13,), values={"alpha": 2})
+    a = integrate(flow.system, flow.y0, 1, dps=30)
+    b = integrate(flow.system, flow.y0, 1, dps=30, backend="reference")
+    c = integrate(wrong.system, wrong.y0, 1, dps=30, backend="reference")
+    with mpmath.workdps(40):
+        assert max(abs(u - v) for u, v in zip(a.states[-1], b.states[-1])) < mpmath.mpf(10) ** -27
+        assert max(abs(u - v) for u, v in zip(a.states[-1], c.states[-1])) > mpmath.mpf(10) ** -3

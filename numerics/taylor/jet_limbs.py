@@ -645,7 +645,11 @@ ceil`
             if self.outputs[1] is None or any(d["T"] is None for d in dks):
                 steps = False
             else:
-                steps = ([d["T"] for d in dks], [d["T"][:, :nl] for d in dks],
+                # at least LOW + nl rows: a small constant (large k, negative s) has fewer
+                # limbs than a state, and the stores read rows LOW .. LOW + nl - 1; zero rows
+                # are its exact value there, and the carries fill them
+                Ts = [_tall(d["T"], LOW + nl) for d in dks]
+                steps = (Ts, [T[:, :nl] for T in Ts],
                          [not otab["xbound"] * d["rowsum"] < 2.0 ** 52 for d in dks])
             lay[("steps", s)] = steps
         return steps
@@ -1108,6 +1112,13 @@ class _Work:
         if cr is None:
             cr = self._ycarries[rows] = _Carry((rows, self.GB), self.ptop, self.base, self.L).parts()
         return cr
+
+
+def _tall(T: np.ndarray, rows: int) -> np.ndarray:
+    """``T`` with zero rows appended up to ``rows`` (unchanged when it has as many)."""
+    if T.shape[0] >= rows:
+        return T
+    return np.vstack([T, np.zeros((rows - T.shape[0], T.shape[1]))])
 
 
 def _tiling(a, b):
