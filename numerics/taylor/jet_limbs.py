@@ -994,13 +994,13 @@ BUFFERED = True
 WORK_BYTES, WORK_KEEP = 32 << 20, 4
 
 
-_copyto, _rshift, _and, _add = np.copyto, np.right_shift, np.bitwise_and, np.add
+_rshift, _and, _add = np.right_shift, np.bitwise_and, np.add
 
 
 class _Carry:
-    """:func:`carry_fold_int` on preallocated arrays: the float sums are written into ``f``
-    (``out=`` of the product), the carries run in ``i`` (int64) with ``out=`` ufuncs; the same
-    operations in the same order, so the same limbs."""
+    """The preallocated arrays of :func:`carry_fold_int` for the buffered loop's inline carries:
+    the float sums are written into ``f`` (``out=`` of the product), the carries run in ``i``
+    (int64) with ``out=`` ufuncs; the same operations in the same order, so the same limbs."""
 
     __slots__ = ("f", "i", "q", "lo", "hi", "top", "base", "L", "mask", "vT")
 
@@ -1020,17 +1020,6 @@ class _Carry:
     def parts(self) -> tuple:
         """(f, i, lo, hi, q, shift, mask, top, kept limbs transposed) for the inline carries."""
         return self.f, self.i, self.lo, self.hi, self.q, self.L, self.mask, self.top, self.vT
-
-    def __call__(self, rounds: int):
-        i, q, lo, hi, L, mask = self.i, self.q, self.lo, self.hi, self.L, self.mask
-        _copyto(i, self.f, casting="unsafe")
-        for _ in range(rounds):
-            _rshift(lo, L, out=q)
-            _and(lo, mask, out=lo)
-            _add(hi, q, out=hi)
-        if i.shape[0] > self.top:
-            return fold(i.astype(float), self.top - 1, self.base)
-        return i
 
 
 class _Work:
@@ -1107,7 +1096,7 @@ class _Work:
             got = self._ysteps[id(dkTn)] = (dkTn, [self.ycarry(T.shape[0]) for T in dkTn])
         return got[1]
 
-    def ycarry(self, rows: int) -> _Carry:
+    def ycarry(self, rows: int) -> tuple:
         cr = self._ycarries.get(rows)
         if cr is None:
             cr = self._ycarries[rows] = _Carry((rows, self.GB), self.ptop, self.base, self.L).parts()
