@@ -519,8 +519,7 @@ ceil`
     def _run(self, t0s, y0s, K, ss) -> list:
         """LimbSeries per flow (None for a flow that outgrew the limbs)."""
         lay = self._layout(K)
-        L, nf, nl, F, base = lay["L"], lay["nf"], lay["nl"], lay["F"], lay["base"]
-        N, ns, Bf = self.N, self.ns, len(y0s)
+        nl, N, Bf = lay["nl"], self.N, len(y0s)
         # node-major: S[i B + b, k, l] is limb l of node i of flow b at order k (a product's
         # operands are then plain strided matrices for BLAS); the carries run on the limb-major
         # results of each stage
@@ -1040,7 +1039,6 @@ class _Work:
         w.S = S = np.zeros((jet.N * Bf, K + 1, nl))
         w.Srev = Srev = np.zeros_like(S)
         convT = lay["convT"]
-        nn = nl * nl
         ks = range(K + 1)
         w.ops = []
         last_carry = None
@@ -1057,7 +1055,7 @@ class _Work:
                     pshape = np.broadcast_shapes(shape, bshape) + (nl, nl)
                 Pb = np.empty(pshape)
                 cr = _Carry((convT.shape[0], G), ptop, base, L)
-                w.ops.append((0, Av, Bv, a, bb, Pb, Pb.reshape(G, nn).T, convT, cr.parts(),
+                w.ops.append((0, Av, Bv, a, bb, Pb, Pb.reshape(G, nl * nl).T, convT, cr.parts(),
                               [S[out, k] for k in ks] if extra[0] else None,
                               [Srev[out, k] for k in ks] if extra[1] else None))
                 last_carry = cr
