@@ -193,10 +193,8 @@ def _budget(max_steps: int, max_time):
         yield
     except NotConverged as exc:
         horizon = f", max_time={max_time}" if max_time is not None else ""
-        named = NotConverged(f"{exc} [budget: max_steps={max_steps}{horizon}; raise max_steps to "
-                             "integrate further]")
-        named.trajectory = getattr(exc, "trajectory", None)
-        raise named from None
+        raise NotConverged(f"{exc} [budget: max_steps={max_steps}{horizon}; raise max_steps to "
+                           "integrate further]", exc.trajectory) from None
 
 
 def _converged(flow: Flow, dps: int, thresh_digits: int):

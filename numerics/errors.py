@@ -15,7 +15,14 @@ class FlowBlowUp(IbcheckError):
 
 
 class NotConverged(IbcheckError):
-    """The flow did not reach the convergence criterion within the time/step budget."""
+    """The flow did not reach the convergence criterion within the time/step budget;
+    ``trajectory`` holds the steps made so far (a complete trajectory up to its last step
+    point, or None), so that a caller can judge the flow on the interval it reached instead of
+    integrating it again."""
+
+    def __init__(self, message: str, trajectory=None):
+        super().__init__(message)
+        self.trajectory = trajectory
 
 
 class SingularInitialization(IbcheckError):

@@ -338,9 +338,9 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
             break
         if steps >= max_steps:
             traj.final_speed, traj.integrate_seconds = report(speed_n), _time.perf_counter() - ti
-            raise _not_converged(f"{system.name or 'ODE'}: {max_steps} steps reached at t = "
-                                 f"{mpmath.nstr(be.to_mpf(t), 12)} before t_end = {mpmath.nstr(tb, 12)}; "
-                                 f"speed ||f|| = {mpmath.nstr(be.to_mpf(speed_n), 5)}", traj)
+            raise NotConverged(f"{system.name or 'ODE'}: {max_steps} steps reached at t = "
+                               f"{mpmath.nstr(be.to_mpf(t), 12)} before t_end = {mpmath.nstr(tb, 12)}; "
+                               f"speed ||f|| = {mpmath.nstr(be.to_mpf(speed_n), 5)}", traj)
         ynorm = max(abs(v) for v in y) if y else zero
         scale = ynorm if ynorm > one else one
         left = tend - t
@@ -394,19 +394,10 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
         traj.orders.append(K)
     traj.integrate_seconds = _time.perf_counter() - ti
     if until_converged and not traj.stopped:
-        raise _not_converged(f"{system.name or 'ODE'}: stop condition not met by t = "
-                             f"{mpmath.nstr(traj.t_final, 12)} ({len(traj.orders)} steps); final speed "
-                             f"||f|| = {mpmath.nstr(traj.final_speed, 5)}", traj)
+        raise NotConverged(f"{system.name or 'ODE'}: stop condition not met by t = "
+                           f"{mpmath.nstr(traj.t_final, 12)} ({len(traj.orders)} steps); final speed "
+                           f"||f|| = {mpmath.nstr(traj.final_speed, 5)}", traj)
     return traj
-
-
-def _not_converged(message: str, traj: Trajectory) -> NotConverged:
-    """:class:`NotConverged` carrying the steps made so far as ``.trajectory`` (a complete
-    trajectory up to its last step point), so that a caller can judge the flow on the interval it
-    reached instead of integrating it again."""
-    exc = NotConverged(message)
-    exc.trajectory = traj
-    return exc
 
 
 
