@@ -16,7 +16,7 @@ from numerics.taylor.integrator import _work_prec, integrate
 from numerics.taylor.jet_reference import _ReferenceJet
 from numerics.taylor.jets import exact_to_mpf
 
-from test_integrator import _diagonal_net
+from test_integrator import _diagonal_net, _power_net
 
 y, t = sp.symbols("y t")
 
@@ -58,14 +58,7 @@ def _worst(rows, want, H, P):
 def _diagonal_net_thirds(n, m):
     """_diagonal_net with X / 3: denominators 9, not powers of two (the constant-product path of
     the linear stages instead of the exact shift)."""
-    us, vs = sp.symbols(f"u0:{n}"), sp.symbols(f"v0:{n}")
-    w, r, g = sp.symbols(f"w0:{n}"), sp.symbols(f"r0:{m}"), sp.symbols(f"g0:{n}")
-    X = [[sp.Rational((3 * i + 5 * j) % 7 - 3, 3) for i in range(n)] for j in range(m)]
-    inter = [(w[i], us[i] ** 2 - vs[i] ** 2) for i in range(n)]
-    inter += [(r[j], sum(X[j][i] * w[i] for i in range(n)) - sp.Rational(j + 1, 2)) for j in range(m)]
-    inter += [(g[i], sum(X[j][i] * r[j] for j in range(m))) for i in range(n)]
-    rhs = [-2 * us[i] * g[i] for i in range(n)] + [2 * vs[i] * g[i] for i in range(n)]
-    return ODESystem(us + vs, tuple(rhs), tuple(inter), name=f"diag3{n}"), [sp.Rational(1, 10)] * (2 * n)
+    return _power_net(n, m, den=3, name="diag3")
 
 
 NETS = {"pow2": _diagonal_net, "thirds": _diagonal_net_thirds}
@@ -262,14 +255,7 @@ def test_limb_conversions_and_exact_norm():
 # ---- the buffered loop (LimbJet._orders_buffered): preallocated arrays, out= products ----------
 def _depth3_net(n, m):
     """u^3 - v^3 (two product levels before the linear stage)."""
-    us, vs = sp.symbols(f"u0:{n}"), sp.symbols(f"v0:{n}")
-    w, r, g = sp.symbols(f"w0:{n}"), sp.symbols(f"r0:{m}"), sp.symbols(f"g0:{n}")
-    X = [[sp.Rational((3 * i + 5 * j) % 7 - 3, 4) for i in range(n)] for j in range(m)]
-    inter = [(w[i], us[i] ** 3 - vs[i] ** 3) for i in range(n)]
-    inter += [(r[j], sum(X[j][i] * w[i] for i in range(n)) - sp.Rational(j + 1, 2)) for j in range(m)]
-    inter += [(g[i], sum(X[j][i] * r[j] for j in range(m))) for i in range(n)]
-    rhs = [-3 * us[i] ** 2 * g[i] for i in range(n)] + [3 * vs[i] ** 2 * g[i] for i in range(n)]
-    return ODESystem(us + vs, tuple(rhs), tuple(inter), name=f"d3{n}"), [sp.Rational(1, 10)] * (2 * n)
+    return _power_net(n, m, power=3, name="d3")
 
 
 def _limbs_of(sysm, y0s, dps, K, hint, loop, monkeypatch, **kw):

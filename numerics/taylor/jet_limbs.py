@@ -746,33 +746,8 @@ ceil`
                 Ak = matmul(oN, last.reshape(nl, Ao, Bf)).reshape(nl, GB)
             else:
                 Ak = (oN @ S[oargs, k].reshape(Ao, Bf * nl)).reshape(Go, Bf, nl).transpose(2, 0, 1).reshape(nl, GB)
-            if k == 0 and oC0 is not None:
-                X = zeros((onlx, GB))
-                X[:nl] = Ak
-                X += oC0
-            else:
-                X = None
-            Y = None
-            for cl, (dkT, dkTn, opre) in cols:
-                if k == 0 or opre[k]:
-                    Xg = zeros((onlx, GB)) if X is None else X.copy()
-                    if X is None:
-                        Xg[:nl] = Ak
-                    if cl is not None:
-                        Xg = Xg[:, cl]
-                    if opre[k]:
-                        carry(Xg, base, otab["rounds"] + (k == 0))
-                    Yg = dkT[k] @ Xg
-                else:  # the rows above nl of X are zero: T's first nl columns suffice
-                    Yg = dkTn[k] @ (Ak if cl is None else Ak[:, cl])
-                if cl is None:
-                    Y = Yg
-                else:  # constants of other units may have more limbs: zero rows on top (the
-                    # fold below sums every row from ptop - 1 up: the same kept limbs)
-                    if Y is None:
-                        Y = zeros((max(c[1][0][k].shape[0] for c in cols), GB))
-                    Y[:Yg.shape[0], cl] = Yg
-            Y = carry_fold_int(Y, pr, ptop, base, Ls, Lmask)
+            Y = carry_fold_int(_step_sums(Ak, cols, k, onlx, oC0, otab["rounds"], base), pr, ptop,
+                               base, Ls, Lmask)
             S[:ns * Bf, k + 1] = Y[LOW:ptop].T
             Srev[:ns * Bf, kr - 1] = Y[LOW:ptop].T
         return Srev
@@ -865,35 +840,10 @@ ceil`
             else:
                 copyto(Ak, (w.oN @ S[w.oargs, k].reshape(w.Ao, Bf * nl)).reshape(w.Go, Bf, nl)
                        .transpose(2, 0, 1).reshape(nl, GB))
-            if multi:  # flows with other units: one constant per column group (as _orders)
-                X = None
-                if k == 0 and oC0 is not None:
-                    X = np.zeros((onlx, GB))
-                    X[:nl] = Ak
-                    X += oC0
-                Y = np.zeros((max(c[1][0][k].shape[0] for c in cols), GB))
-                for cl, (dkT, dkTn, opre) in cols:
-                    if k == 0 or opre[k]:
-                        Xg = np.zeros((onlx, GB)) if X is None else X.copy()
-                        if X is None:
-                            Xg[:nl] = Ak
-                        Xg = Xg[:, cl]
-                        if opre[k]:
-                            carry(Xg, base, orounds + (k == 0))
-                        Yg = dkT[k] @ Xg
-                    else:
-                        Yg = dkTn[k] @ Ak[:, cl]
-                    Y[:Yg.shape[0], cl] = Yg
-                Y = carry_fold_int(Y, pr, ptop, base, Ls, Lmask)
-                v = Y[LOW:ptop].T
-            elif k == 0 or opre[k]:  # the constants of order 0 / a carry before the product
-                Xg = np.zeros((onlx, GB))
-                Xg[:nl] = Ak
-                if k == 0 and oC0 is not None:
-                    Xg += oC0
-                if opre[k]:
-                    carry(Xg, base, orounds + (k == 0))
-                Y = carry_fold_int(dkT[k] @ Xg, pr, ptop, base, Ls, Lmask)
+            if multi or k == 0 or opre[k]:  # flows with other units (one constant per column
+                # group), the constants of order 0, a carry before the product: as _orders
+                Y = carry_fold_int(_step_sums(Ak, cols, k, onlx, oC0, orounds, base), pr, ptop,
+                                   base, Ls, Lmask)
                 v = Y[LOW:ptop].T
             else:
                 cf, ci, clo, chi, cq, cL, cm, ctop, cvT = ycs[0][k]
@@ -1099,6 +1049,40 @@ class _Work:
         if cr is None:
             cr = self._ycarries[rows] = _Carry((rows, self.GB), self.ptop, self.base, self.L).parts()
         return cr
+
+
+def _step_sums(Ak, cols, k: int, nlx: int, C0, rounds: int, base: float) -> np.ndarray:
+    r"""The step's sums :math:`T_k (f_k + c)` before their carry, for the flows' columns of each
+    unit: ``Ak`` (nl, G B) are the limbs of :math:`N a` at order k, ``C0`` the constants (order 0
+    only), ``cols`` (columns or None for all, (T, T's first nl columns, carry first?)) per unit.
+    Constants of another unit may have more limbs: zero rows on top (the fold after the carry
+    sums every row from the top kept limb up, so the kept limbs are the same)."""
+    nl, GB = Ak.shape
+    X = None
+    if k == 0 and C0 is not None:
+        X = np.zeros((nlx, GB))
+        X[:nl] = Ak
+        X += C0
+    Y = None
+    for cl, (dkT, dkTn, opre) in cols:
+        if k == 0 or opre[k]:
+            Xg = np.zeros((nlx, GB)) if X is None else X.copy()
+            if X is None:
+                Xg[:nl] = Ak
+            if cl is not None:
+                Xg = Xg[:, cl]
+            if opre[k]:
+                carry(Xg, base, rounds + (k == 0))
+            Yg = dkT[k] @ Xg
+        else:  # the rows above nl of X are zero: T's first nl columns suffice
+            Yg = dkTn[k] @ (Ak if cl is None else Ak[:, cl])
+        if cl is None:
+            Y = Yg
+        else:
+            if Y is None:
+                Y = np.zeros((max(c[1][0][k].shape[0] for c in cols), GB))
+            Y[:Yg.shape[0], cl] = Yg
+    return Y
 
 
 def _tall(T: np.ndarray, rows: int) -> np.ndarray:
