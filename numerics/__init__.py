@@ -8,4 +8,4 @@ from .references import BregmanFailure, bregman_projection, min_l1_interpolant, 
 from .checks import RunPair, check_kkt_limit, check_law, check_mirror, check_no_mirror, run
 from .flows import Flow, gradient_flow, instantiate
 from .taylor.integrator import Speed, Trajectory, integrate
-from .regimes import check_potential_limit, check_regime
+from .confirm.regimes import check_potential_limit, check_regime

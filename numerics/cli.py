@@ -333,7 +333,7 @@ def check_target(target: str, *, dps: int, seed: int, sets: dict, backend: str, 
 
     if target in CATALOG and CATALOG[target].kind == "function-space":  # wide nets: own pipeline
         from .function_space.check import check_entry
-        from .confirm import flag_inconsistency
+        from .verdict import flag_inconsistency
         return [flag_inconsistency(v) for v in check_entry(CATALOG[target], dps=dps, seed=seed, progress=progress,
                                                                 sets=sets)]
     with bounds.using(limits or bounds.limits()):
@@ -359,7 +359,7 @@ def _say(msg: str) -> None:
 def _check_records(target: str, *, dps, seed, sets, backend, regimes, progress, keep_going, limits=None) -> list:
     """The verdict records of one target; with ``keep_going`` a target that fails to derive
     becomes one failed record instead of an error (``check --all`` goes on)."""
-    from .confirm import failed_verdict
+    from .verdict import failed_verdict
 
     try:
         verdicts = check_target(target, dps=dps, seed=seed, sets=sets, backend=backend,

@@ -7,7 +7,7 @@ higher precision), so that a reader sees *how well* a claim held, not only wheth
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -102,3 +102,27 @@ def skipped(model: str, claim: str, kind: str, dps: int, reason: str, symbolic: 
     return Verdict(model=model, claim=claim, kind=kind, passed=True, residual=math.nan,
                    tolerance=math.nan, dps=dps, error_estimate=math.nan, symbolic=symbolic,
                    details={"status": "skipped", "reason": reason})
+
+
+def failed_verdict(model: str, label: str, kind: str, dps: int, exc: Exception, symbolic: str) -> Verdict:
+    """A check that could not run is a failed verdict that says why (never a silent pass)."""
+    return Verdict(model=model, claim=label, kind=kind, passed=False, residual=float("inf"),
+                   tolerance=0.0, dps=dps, error_estimate=float("inf"), symbolic=symbolic,
+                   details={"status": "error", "error": f"{type(exc).__name__}: {exc}"})
+
+
+def flag_inconsistency(v: Verdict) -> Verdict:
+    """A claim proved symbolically can never be refuted numerically: when it is, one of the two
+    halves has a defect. The row then fails as an internal inconsistency (and ``check`` exits
+    non-zero) instead of showing two contradictory verdicts."""
+    status = v.details.get("status", "confirmed" if v.passed else "refuted")
+    if v.symbolic != "proved" or status != "refuted":
+        return v
+    return replace(v, passed=False, details={**v.details, "status": "inconsistent",
+                                              "error": "internal inconsistency: proved symbolically "
+                                                       "but refuted numerically; please report it"})
+
+
+def relabeled(v: Verdict, label: str) -> Verdict:
+    """``v`` under another claim label."""
+    return replace(v, claim=label)

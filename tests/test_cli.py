@@ -199,7 +199,7 @@ def test_dps_15_is_accepted_and_never_refutes_below_tolerance(capsys):
 
 
 def test_decreasing_verdict_never_refutes_below_tolerance():
-    from numerics.regimes import decreasing_verdict
+    from numerics.confirm.regimes import decreasing_verdict
 
     # the dps-15 defects: decreasing to the noise floor, then noise above it
     status, tol, _ = decreasing_verdict([2.08e-10, 2.08e-18, 4.48e-11], [1e-15, 1e-15, 1e-9], 0.5)
@@ -233,7 +233,7 @@ def test_a_one_output_model_is_checked_with_reasons_for_what_is_skipped(tmp_path
 
 def test_json_is_strict_when_a_row_errors(monkeypatch, capsys):
     import numerics.confirm as confirm_mod
-    from numerics.confirm import failed_verdict
+    from numerics.verdict import failed_verdict
 
     bad = failed_verdict("m", "law h", "law", 30, ValueError("boom"), "proved")
     monkeypatch.setattr(confirm_mod, "confirm", lambda *a, **k: [bad])

@@ -1,4 +1,4 @@
-"""The flow in log coordinates (theory.change_of_variables, numerics.log_variables): the same
+"""The flow in log coordinates (theory.change_of_variables, numerics.confirm.log_variables): the same
 trajectory, and law rows that conclude at rho = 100 where the (r, s) flow leaves them inconclusive."""
 import mpmath
 import pytest

@@ -6,7 +6,7 @@ import pytest
 
 from numerics.cli import default_problem
 from numerics.errors import ProblemError
-from numerics.regimes import bias_sign, check_potential_limit, check_regime, reference_for
+from numerics.confirm.regimes import bias_sign, check_potential_limit, check_regime, reference_for
 from theory import derive
 from theory.catalog import CATALOG
 
@@ -69,7 +69,7 @@ def test_batched_sweep_gives_the_single_runs_limits_digit_for_digit(quadratic):
 
     from numerics.checks import compile_exprs
     from numerics.flows import gradient_flow
-    from numerics.regimes import _sweep_limits, default_scales
+    from numerics.confirm.regimes import _sweep_limits, default_scales
     from numerics.taylor.integrator import integrate
 
     e, p, prob, lit = quadratic

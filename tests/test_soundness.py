@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 import soundness_corpus as corpus  # noqa: E402
 
-from numerics.confirm import confirm, flag_inconsistency  # noqa: E402
+from numerics.confirm import confirm  # noqa: E402
+from numerics.verdict import flag_inconsistency  # noqa: E402
 from numerics.problems import Problem  # noqa: E402
 from numerics.verdict import Verdict  # noqa: E402
 from theory import Coordinate, derive, separable, verify  # noqa: E402
@@ -59,7 +60,7 @@ def _numeric_statuses(model: str, cases, monkeypatch) -> dict:
     """Case label -> numeric statuses of the case's claim, checked by the pipeline behind
     ``ibcheck check`` (laws on one flow, potentials on one converged flow); a flow that cannot
     run gives ``error`` for its claims."""
-    import numerics.confirm as nc
+    import numerics.confirm.pipeline as nc
 
     p = corpus.MODELS[model]()
     names = {id(c.claim): c.label for c in cases}

@@ -66,7 +66,7 @@ def test_effective_scale_at_large_rho_converges_at_30_digits(rho):
     from numerics.checks import run
     from numerics.cli import _default_values, _resolve, default_problem
     from numerics.flows import gradient_flow
-    from numerics.leaf_checks import check_effective_scale
+    from numerics.confirm.leaf import check_effective_scale
     from theory.laws.leaf_potential import claims_for
 
     p, _, vals = _resolve("weightnorm-L2")

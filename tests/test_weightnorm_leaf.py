@@ -8,7 +8,7 @@ import sympy as sp
 from numerics.checks import run
 from numerics.cli import _default_values, _resolve, default_problem
 from numerics.flows import gradient_flow
-from numerics.leaf_checks import check_effective_scale, check_time_changed_mirror
+from numerics.confirm.leaf import check_effective_scale, check_time_changed_mirror
 from theory.catalog import weightnorm as W
 from theory.laws.leaf_potential import EffectiveScale, TimeChangedMirror, claims_for, prove
 

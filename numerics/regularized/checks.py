@@ -231,7 +231,7 @@ def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", labe
 
     * position: the zero-loss flow (segmented, same schedule) moves along
       :math:`w(t) = \bar w_{a_t}`: residual :math:`\max_t |w(t) - \bar w_{a_t}|`;
-    * type: :func:`numerics.regimes.check_potential_limit` with the scale :math:`A \to \infty`;
+    * type: :func:`numerics.confirm.regimes.check_potential_limit` with the scale :math:`A \to \infty`;
     * range: along the decayed flow every :math:`\mu_i(t)` lies in :math:`(\mu_-(a_t), \mu_+(a_t))`
       (residual: the largest violation, 0 when inside); reported: whether :math:`\mu` left the
       decay-free domain :math:`(\mu_-(0), \mu_+(0))`.
@@ -269,7 +269,7 @@ def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", labe
         return _verdict(f0, label or f"positional bias argmin R_a = {effect.value}", "effect-position", r, e, tau,
                         r0.dps, t0, symbolic, t_end=float(T))
     if effect.kind == "type":
-        from ..regimes import check_potential_limit
+        from ..confirm.regimes import check_potential_limit
         from theory.regularized.effects import _as_mirror
         from theory.regularized.derive import derive_regularized
         pot = derive_regularized(p).time_potential[0]

@@ -20,14 +20,13 @@ from theory.regularized.records import Control, DecayingLaw, DecayOff, Effect, E
 
 from ..checks import check_law, check_mirror, run
 from theory.regularized.derive import decay_free
-from ..confirm import _relabel, failed_verdict
 from .flows import run_decayed, segmented_flow
 from .checks import (check_decay_limit, check_decaying_law, check_stationary, check_time_mirror,
                            check_witness)
 from ..flows import gradient_flow
-from ..potential_values import check_potential_values
+from ..confirm.potential_values import check_potential_values
 from theory.mirror import filled
-from ..verdict import Verdict
+from ..verdict import Verdict, failed_verdict, relabeled
 
 
 def _label(claim, origin: str) -> str:
@@ -101,13 +100,13 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
                                              symbolic=status, label=label))
             elif isinstance(inner, TimePotential):
                 v = check_time_mirror(runs, inner, sched, symbolic=status)
-                vs.append(_relabel(v, label + ": " + v.claim))
+                vs.append(relabeled(v, label + ": " + v.claim))
                 if wrapper is None:
                     if sched.tail == "constant":
                         v = check_stationary(runs, sf, symbolic=status)
                     else:
                         v = check_decay_limit(runs, inner, sched, symbolic=status)
-                    vs.append(_relabel(v, label + ": " + v.claim))
+                    vs.append(relabeled(v, label + ": " + v.claim))
             elif isinstance(inner, DecayOff):  # statements about the decay-free flow
                 if free_runs is None:
                     free_runs = run(gradient_flow(decay_free(p), problem.X, problem.y, values=problem.values),
@@ -117,9 +116,9 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
                 else:
                     v = check_potential_values(free_runs, inner.claim, symbolic=status)
                     if v is not None:
-                        vs.append(_relabel(v, label + ": " + v.claim))
+                        vs.append(relabeled(v, label + ": " + v.claim))
                     v = check_mirror(free_runs, filled(inner.claim), symbolic=status)
-                    vs.append(_relabel(v, label + ": " + v.claim))
+                    vs.append(relabeled(v, label + ": " + v.claim))
             elif isinstance(inner, (ConservedQuantity, MirrorPotential)):
                 if plain_runs is None:  # statements about the model as stated, regularizer included
                     plain_runs = run(gradient_flow(p, problem.X, problem.y, values=problem.values),
@@ -128,7 +127,7 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
                     vs.append(check_law(plain_runs, inner, symbolic=status, label=label))
                 else:
                     v = check_mirror(plain_runs, inner, symbolic=status)
-                    vs.append(_relabel(v, label + ": " + v.claim))
+                    vs.append(relabeled(v, label + ": " + v.claim))
             elif isinstance(inner, Effect):
                 from .checks import check_effect
                 vs.append(check_effect(runs, inner, sched, p, symbolic=status, label=label))

@@ -23,9 +23,9 @@ import mpmath
 from theory.claims import MirrorPotential
 from theory.mirror import filled
 
-from . import gauss
-from .checks import HEADROOM_IDENTITY, RunPair, _subs_constants, _verdict, compile_exprs
-from .errors import IbcheckError
+from .. import gauss
+from ..checks import HEADROOM_IDENTITY, RunPair, _subs_constants, _verdict, compile_exprs
+from ..errors import IbcheckError
 
 #: grid points of the flow at which the values are compared
 POINTS = 6

@@ -24,11 +24,11 @@ import sympy as sp
 from theory.claims import LimitingRegularizer, MirrorPotential
 from theory.parameterization import Parameterization
 
-from .errors import IbcheckError
-from .flows import gradient_flow
-from .taylor.jets import exact_to_mpf
-from .duals import dual_edges, increasing_inverse
-from .verdict import Verdict, skipped
+from ..errors import IbcheckError
+from ..flows import gradient_flow
+from ..taylor.jets import exact_to_mpf
+from ..duals import dual_edges, increasing_inverse
+from ..verdict import Verdict, skipped
 
 
 def reference_for(claim: LimitingRegularizer) -> str | None:
@@ -70,8 +70,8 @@ def check_regime(p: Parameterization, claim: LimitingRegularizer, X: Sequence, y
                  symbolic: str = "") -> Verdict:
     """Sweep the scale towards ``claim.point`` and compare flow limits with the reference
     interpolant (``reference`` overrides the one implied by the claim: the negative control)."""
-    from .checks import _require_underdetermined
-    from .references import min_l1_interpolant, min_l2_interpolant
+    from ..checks import _require_underdetermined
+    from ..references import min_l1_interpolant, min_l2_interpolant
 
     t0 = time.perf_counter()
     if len(X[0]) == 1:  # one output: no underdetermined problem exists, the interpolant is unique
@@ -113,8 +113,8 @@ def _sweep_limits(p, X, y, claim, scales, values, dps, backend) -> list:
     :func:`numerics.taylor.batch.integrate_batch` (each with its own steps and stop test, so
     every limit is the one :func:`~numerics.taylor.integrator.integrate` gives alone, digit for
     digit); flows whose ODE differs are batched with their equals only."""
-    from .checks import compile_exprs
-    from .taylor.batch import integrate_batch
+    from ..checks import compile_exprs
+    from ..taylor.batch import integrate_batch
 
     flows = []
     for a in scales:

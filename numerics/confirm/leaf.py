@@ -19,9 +19,9 @@ import sympy as sp
 
 from theory.laws.leaf_potential import EffectiveScale, TimeChangedMirror, claims_for, prove
 
-from .checks import HEADROOM_IDENTITY, HEADROOM_LIMIT, _sample, _subs_constants, _verdict, compile_exprs, run
-from .errors import IbcheckError
-from .references import bregman_projection
+from ..checks import HEADROOM_IDENTITY, HEADROOM_LIMIT, _sample, _subs_constants, _verdict, compile_exprs, run
+from ..errors import IbcheckError
+from ..references import bregman_projection
 
 
 def _kernel_projector(X):
@@ -65,7 +65,7 @@ def check_effective_scale(conv, claim: EffectiveScale, *, symbolic: str = ""):
     r"""``conv``: a converged :class:`~numerics.checks.RunPair`."""
     t0 = time.perf_counter()
     flow = conv.flow
-    D, n = len(flow.params), flow.model.n_outputs
+    D = len(flow.params)
     scale = compile_exprs([_subs_constants(claim.scale, flow, None)], flow.params)
     outs = compile_exprs(flow.outputs, flow.params)
     with mpmath.workdps(conv.dps + conv.extra):
@@ -103,7 +103,7 @@ def _reference(claim: EffectiveScale, a_value, X, y, dps):
     # near the edge of the dual domain (L > 2, tiny a: |mu| ~ 1/(L(L-2)a^(L-2))) the factors
     # 1 -+ kappa*mu cancel: Newton then stalls above its tolerance; the same problem with more
     # digits (the tolerance stays 10^-dps of the data) is the honest retry
-    from .references import BregmanFailure
+    from ..references import BregmanFailure
     for more in (0, 30, 60):
         try:
             return bregman_projection(dual_grad=lambda m: g(m, a), dual_hess=lambda m: dg(m, a), X=X, y=y,
@@ -117,7 +117,7 @@ def _reference(claim: EffectiveScale, a_value, X, y, dps):
 def leaf_verdicts(d, problem, runs, *, backend: str = "fast", say=lambda m: None, rewrite=None) -> list:
     """Verdicts for the family claims registered for ``d``'s model (none for most models).
     ``rewrite``: the claim as the flow's coordinates need it (proved as stated, checked rewritten)."""
-    from .confirm import failed_verdict
+    from ..verdict import failed_verdict
 
     p = d.parameterization
     claims = claims_for(p)

@@ -7,7 +7,6 @@ verdict. One converged flow (at two precisions) serves all identity and limit ch
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Sequence
 
 from theory.claims import ConservedQuantity, Derivation, LimitingRegularizer, MirrorPotential, NoMirror
@@ -15,12 +14,12 @@ from theory.errors import IbcheckError
 
 from theory.mirror import filled
 
-from .checks import check_kkt_limit, check_law, check_mirror, check_no_mirror, run
-from .flows import gradient_flow
+from ..checks import check_kkt_limit, check_law, check_mirror, check_no_mirror, run
+from ..flows import gradient_flow
+from ..problems import Problem
+from ..verdict import Verdict, failed_verdict, flag_inconsistency, relabeled
 from .potential_values import check_potential_values
-from .problems import Problem
 from .regimes import bias_sign, check_potential_limit, check_regime, reference_for
-from .verdict import Verdict
 
 
 def _claim_label(claim, origin: str) -> str:
@@ -36,20 +35,13 @@ def _claim_label(claim, origin: str) -> str:
     return str(claim)
 
 
-def failed_verdict(model: str, label: str, kind: str, dps: int, exc: Exception, symbolic: str) -> Verdict:
-    """A check that could not run is a failed verdict that says why (never a silent pass)."""
-    return Verdict(model=model, claim=label, kind=kind, passed=False, residual=float("inf"),
-                   tolerance=0.0, dps=dps, error_estimate=float("inf"), symbolic=symbolic,
-                   details={"status": "error", "error": f"{type(exc).__name__}: {exc}"})
-
-
 def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), regimes: bool = True,
             backend: str = "fast", progress=None) -> list[Verdict]:
     """Numeric verdicts for every claim of ``d`` and for ``extra_claims`` ((claim, proof) pairs)."""
     from theory.verify import verify
 
     if getattr(d, "admissibility", None) is not None:  # weight decay: numerics/regularized/confirm.py
-        from .regularized.confirm import confirm_regularized
+        from ..regularized.confirm import confirm_regularized
         return [flag_inconsistency(v) for v in
                 confirm_regularized(d, problem, extra_claims=extra_claims, backend=backend, progress=progress)]
     p = d.parameterization
@@ -83,46 +75,34 @@ def confirm(d: Derivation, problem: Problem, *, extra_claims: Sequence = (), reg
                 given, claim = claim, filled(claim)
                 v = check_potential_values(runs, given, symbolic=status)
                 if v is not None:
-                    verdicts.append(_relabel(v, label + ": " + v.claim))
+                    verdicts.append(relabeled(v, label + ": " + v.claim))
                 v = check_mirror(runs, claim, symbolic=status)
-                verdicts.append(_relabel(v, label + ": " + v.claim))
+                verdicts.append(relabeled(v, label + ": " + v.claim))
                 v = check_kkt_limit(runs, claim, symbolic=status)
-                verdicts.append(_relabel(v, label + ": " + v.claim))
+                verdicts.append(relabeled(v, label + ": " + v.claim))
             elif isinstance(claim, LimitingRegularizer):
                 pot = claim.potential or d.potential or _user_potential(claims)
                 if pot is not None:
                     v = check_potential_limit(claim, pot, model=p.name, values=problem.values,
                                               dps=problem.dps, symbolic=status)
-                    verdicts.append(_relabel(v, f"{label}: potential"))
+                    verdicts.append(relabeled(v, f"{label}: potential"))
                 # the flow sweep needs a reference interpolant and a bias that minimises it
                 if regimes and reference_for(claim) is not None and bias_sign(claim) > 0:
                     key = (claim.scale, claim.point, reference_for(claim))
                     if key not in swept:
                         swept[key] = check_regime(p, claim, problem.X, problem.y, values=problem.values,
                                                   dps=problem.dps, backend=backend, symbolic=status)
-                    verdicts.append(_relabel(swept[key], f"{label}: flow limits"))
+                    verdicts.append(relabeled(swept[key], f"{label}: flow limits"))
         except (IbcheckError, ArithmeticError, ValueError) as e:
             # a claim undefined somewhere on the flow (log 0, 1/0) cannot be confirmed there
             verdicts.append(failed_verdict(p.name, label, type(claim).__name__, problem.dps, e, status))
-    from .leaf_checks import leaf_verdicts  # claims on the leaf through x0 (issue 13)
+    from .leaf import leaf_verdicts  # claims on the leaf through x0 (issue 13)
     verdicts += leaf_verdicts(d, problem, runs, backend=backend, say=say)
     from .log_variables import redo_inconclusive  # tiny parameters: the same flow in log x
     verdicts = redo_inconclusive(d, problem, verdicts, law_rows, backend=backend, say=say)
     if d.law_count is not None:
         verdicts.append(law_count_verdict(d, problem.dps))
     return [flag_inconsistency(v) for v in verdicts]
-
-
-def flag_inconsistency(v: Verdict) -> Verdict:
-    """A claim proved symbolically can never be refuted numerically: when it is, one of the two
-    halves has a defect. The row then fails as an internal inconsistency (and ``check`` exits
-    non-zero) instead of showing two contradictory verdicts."""
-    status = v.details.get("status", "confirmed" if v.passed else "refuted")
-    if v.symbolic != "proved" or status != "refuted":
-        return v
-    return replace(v, passed=False, details={**v.details, "status": "inconsistent",
-                                              "error": "internal inconsistency: proved symbolically "
-                                                       "but refuted numerically; please report it"})
 
 
 def law_count_verdict(d: Derivation, dps: int) -> Verdict:
@@ -142,7 +122,3 @@ def law_count_verdict(d: Derivation, dps: int) -> Verdict:
 
 def _user_potential(claims):
     return next((c for c, _, _ in claims if isinstance(c, MirrorPotential)), None)
-
-
-def _relabel(v: Verdict, label: str) -> Verdict:
-    return replace(v, claim=label)

@@ -19,9 +19,9 @@ from theory.change_of_variables import log_parameters
 from theory.claims import ConservedQuantity
 from theory.errors import IbcheckError
 
-from .checks import check_law, run
-from .flows import gradient_flow
-from .verdict import Verdict
+from ..checks import check_law, run
+from ..flows import gradient_flow
+from ..verdict import relabeled
 
 #: the kinds of rows this rerun may replace
 KINDS = ("law", "leaf-mirror", "limit-leaf")
@@ -66,16 +66,12 @@ def redo_inconclusive(d, problem, verdicts: list, laws: list, *, backend: str = 
             redone[i] = check_law(runs, moved, symbolic=status, label=label + " (log coordinates)")
     leaf_rows = [i for i, v in enumerate(verdicts) if v.kind in ("leaf-mirror", "limit-leaf")]
     if any(i in todo for i in leaf_rows):
-        from .leaf_checks import leaf_verdicts
+        from .leaf import leaf_verdicts
         again = leaf_verdicts(d, problem, runs, backend=backend, say=say,
                               rewrite=lambda c: _rewrite_leaf_claim(change, c))
         by_name = {v.claim.split(":")[0]: v for v in again}
         for i in leaf_rows:
             v = by_name.get(verdicts[i].claim.split(":")[0])
             if i in todo and v is not None:
-                redone[i] = _relabel(v, v.claim + " (log coordinates)")
+                redone[i] = relabeled(v, v.claim + " (log coordinates)")
     return [redone.get(i, v) for i, v in enumerate(verdicts)]
-
-
-def _relabel(v: Verdict, label: str) -> Verdict:
-    return dataclasses.replace(v, claim=label)
