@@ -26,15 +26,19 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
 
+import gmpy2
 import mpmath
 import sympy as sp
 
 from .decompose import Program, decompose
 from ..errors import FlowBlowUp, NotConverged, PrecisionTooLow, ProblemError, SingularInitialization
+from .jet_fast import mpf_to_mpfr, mpfr_to_mpf
 from .jets import exact_to_mpf, get_backend
 from .odes import ODESystem
 
 GUARD_DPS = 10
+#: Horner's start in Trajectory.at
+_ZERO = gmpy2.mpfr(0)
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,11 @@ class Trajectory:
             return mpmath.fsum(self.step_errors)
 
     def at(self, t) -> list:
-        """The state at time ``t`` from the Taylor polynomial of the step containing ``t``."""
-        with mpmath.workprec(self._work_prec):
+        """The state at time ``t`` from the Taylor polynomial of the step containing ``t``: Horner
+        in ``mpfr`` at the work precision, every operation rounded to nearest as mpmath's are (the
+        same bits as mpmath's Horner, at about a tenth of its cost), then rounded to ``dps``."""
+        P = self._work_prec
+        with mpmath.workprec(P):
             t = _to_mpf(t, "t")
             if not (self.times[0] <= t <= self.times[-1]):
                 raise ProblemError(f"t = {mpmath.nstr(t, 10)} outside the integrated interval "
@@ -117,19 +124,20 @@ class Trajectory:
             j = min(max(bisect.bisect_right(self.times, t) - 1, 0), len(self._steps) - 1)
             t0, _, coeffs = self._steps[j]
             dt = t - t0
-            rows = self._rows.get(j)
-            if rows is None:  # convert a step's coefficients once, however often it is sampled
-                rows = coeffs.mpf_rows() if hasattr(coeffs, "mpf_rows") else \
-                    [[self._to_mpf(x) for x in c] for c in coeffs]
-                self._rows[j] = rows
-            out = []
-            for c in rows:
-                v = mpmath.mpf(0)
-                for x in reversed(c):
-                    v = v * dt + x
-                out.append(v)
+            with gmpy2.context(precision=P):   # round to nearest
+                rows = self._rows.get(j)
+                if rows is None:  # convert a step's coefficients once, however often it is sampled
+                    rows = coeffs.mpfr_rows() if hasattr(coeffs, "mpfr_rows") else \
+                        [[mpf_to_mpfr(self._to_mpf(x)) for x in c] for c in coeffs]
+                    self._rows[j] = rows
+                d, out = mpf_to_mpfr(dt), []
+                for c in rows:
+                    v = _ZERO
+                    for x in reversed(c):
+                        v = v * d + x
+                    out.append(v)
         with mpmath.workdps(self.dps):
-            return [+v for v in out]
+            return [mpfr_to_mpf(v) for v in out]
 
     def sample(self, ts) -> list:
         """``[self.at(t) for t in ts]``."""

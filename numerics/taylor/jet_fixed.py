@@ -299,6 +299,11 @@ class FixedSeries(list):
         P, s = self.P, self.s
         return [[mpmath.mpf((int(A), -(P + k * s))) for k, A in enumerate(c)] for c in self]
 
+    def mpfr_rows(self) -> list:
+        """The coefficients as ``mpfr`` rounded to the gmpy2 context's precision (to nearest, as
+        :meth:`mpf_rows` at the same precision: the same values)."""
+        return [[self.value(A, k) for k, A in enumerate(c)] for c in self]
+
 
 def _as_mpfr(c, prec):
     """An exact constant as mpfr with ``prec`` bits (the caller's context must hold them)."""

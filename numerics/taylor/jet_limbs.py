@@ -1194,3 +1194,8 @@ class LimbSeries:
         M = self.rows_int()
         F, s = self.F, self.s
         return [[mpmath.mpf((int(A), -(F + k * s))) for k, A in enumerate(c)] for c in M]
+
+    def mpfr_rows(self) -> list:
+        """As :meth:`mpf_rows`, in ``mpfr`` rounded to the gmpy2 context's precision."""
+        F, s = self.F, self.s
+        return [[gmpy2.mul_2exp(mpfr(A), -(F + k * s)) for k, A in enumerate(c)] for c in self.rows_int()]
