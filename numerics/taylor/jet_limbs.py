@@ -762,7 +762,7 @@ ceil`
         operations on the same values: identical limbs (tests).  ``cols``: (columns, step
         constants) per unit of the flows, as in :meth:`_orders` (None: every column)."""
         S, Srev, Bf, nl = w.S, w.Srev, w.Bf, lay["nl"]
-        dkT, dkTn, opre = cols[0][1]
+        _, dkTn, opre = cols[0][1]
         multi = len(cols) > 1
         base, pr = lay["base"], lay["prod_rounds"]
         Ls, Lmask = np.int64(lay["L"]), np.int64((1 << lay["L"]) - 1)
