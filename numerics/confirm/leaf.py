@@ -22,6 +22,7 @@ from theory.laws.leaf_potential import EffectiveScale, TimeChangedMirror, claims
 from ..checks import HEADROOM_IDENTITY, HEADROOM_LIMIT, _sample, _subs_constants, _verdict, compile_exprs, run
 from ..errors import IbcheckError
 from ..references import bregman_projection
+from ..verdict import failed_verdict
 
 
 def _kernel_projector(X):
@@ -117,8 +118,6 @@ def _reference(claim: EffectiveScale, a_value, X, y, dps):
 def leaf_verdicts(d, problem, runs, *, backend: str = "fast", say=lambda m: None, rewrite=None) -> list:
     """Verdicts for the family claims registered for ``d``'s model (none for most models).
     ``rewrite``: the claim as the flow's coordinates need it (proved as stated, checked rewritten)."""
-    from ..verdict import failed_verdict
-
     p = d.parameterization
     claims = claims_for(p)
     out, conv = [], None

@@ -16,17 +16,16 @@ from typing import Sequence
 
 from theory.claims import ConservedQuantity, MirrorPotential, NoMirror
 from theory.errors import IbcheckError
+from theory.mirror import filled
+from theory.regularized.derive import decay_free
 from theory.regularized.records import Control, DecayingLaw, DecayOff, Effect, Erratum, TimePotential
 
 from ..checks import check_law, check_mirror, run
-from theory.regularized.derive import decay_free
-from .flows import run_decayed, segmented_flow
-from .checks import (check_decay_limit, check_decaying_law, check_stationary, check_time_mirror,
-                           check_witness)
-from ..flows import gradient_flow
 from ..confirm.potential_values import check_potential_values
-from theory.mirror import filled
+from ..flows import gradient_flow
 from ..verdict import Verdict, failed_verdict, relabeled
+from .checks import check_decay_limit, check_decaying_law, check_stationary, check_time_mirror, check_witness
+from .flows import run_decayed, segmented_flow
 
 
 def _label(claim, origin: str) -> str:

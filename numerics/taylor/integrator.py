@@ -66,7 +66,7 @@ class Trajectory:
     _steps: list = field(default_factory=list, repr=False)  # (t_j, h_j, native coefficients)
     _to_mpf: Callable | None = field(default=None, repr=False)
     _work_prec: int = 0
-    _rows: dict = field(default_factory=dict, repr=False)  # step index -> coefficients as mpf
+    _rows: dict = field(default_factory=dict, repr=False)  # step index -> coefficients as mpfr
     _points: list = field(default_factory=list, repr=False)  # native (t, error, y) per step point
     _done: tuple | None = field(default=None, repr=False)   # (times, states, step_errors) as mpf
 
@@ -112,7 +112,7 @@ class Trajectory:
     def at(self, t) -> list:
         """The state at time ``t`` from the Taylor polynomial of the step containing ``t``: Horner
         in ``mpfr`` at the work precision, every operation rounded to nearest as mpmath's are (the
-        same bits as mpmath's Horner, at about a tenth of its cost), then rounded to ``dps``."""
+        same bits as mpmath's Horner, without its per-operation overhead), then rounded to ``dps``."""
         P = self._work_prec
         with mpmath.workprec(P):
             t = _to_mpf(t, "t")
