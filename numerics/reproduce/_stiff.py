@@ -75,16 +75,19 @@ def rodas3(f, jac, y, done, *, t=0.0, h=1e-3, rtol=1e-12, atol=1e-15, max_steps=
     while steps < max_steps:
         if done(y):
             return y, t, steps, True, h
-        J = jac(y)
-        Mat = I / (h * _GAMMA) - J
-        K = []
-        for i in range(4):
-            yi = y + sum(_A[i, j] * K[j] for j in range(i) if _A[i, j]) if i else y
-            rhs = f(yi) + sum((_C[i, j] / h) * K[j] for j in range(i))
-            K.append(np.linalg.solve(Mat, rhs))
-        y1 = y + sum(m * k for m, k in zip(_M, K) if m)
-        e = sum(c * k for c, k in zip(_E, K) if c)
-        err = float((np.abs(e) / (atol + rtol * np.maximum(np.abs(y), np.abs(y1)))).max())
+        # a trial step too long for the exponentials overflows; its error is then not finite
+        # and the step is rejected below, so the overflow is not worth a warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            J = jac(y)
+            Mat = I / (h * _GAMMA) - J
+            K = []
+            for i in range(4):
+                yi = y + sum(_A[i, j] * K[j] for j in range(i) if _A[i, j]) if i else y
+                rhs = f(yi) + sum((_C[i, j] / h) * K[j] for j in range(i))
+                K.append(np.linalg.solve(Mat, rhs))
+            y1 = y + sum(m * k for m, k in zip(_M, K) if m)
+            e = sum(c * k for c, k in zip(_E, K) if c)
+            err = float((np.abs(e) / (atol + rtol * np.maximum(np.abs(y), np.abs(y1)))).max())
         if not np.isfinite(err):
             h *= 0.2
             continue
