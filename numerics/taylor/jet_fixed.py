@@ -37,6 +37,7 @@ import math
 import gmpy2
 import mpmath
 import numpy as np
+import sympy as sp
 from gmpy2 import mpfr, mpz
 
 from .decompose import Program
@@ -56,6 +57,18 @@ def _mantissa(x, bits: int) -> mpz:
     m, e = x.as_mantissa_exp()
     e += bits
     return m << e if e >= 0 else m >> -e
+
+
+def exact_mantissa(c, bits: int) -> mpz:
+    r""":math:`\lfloor c\,2^{bits} \rfloor` of an exact SymPy number: rationals exactly, other
+    constants from a value with 128 bits below the unit beyond their magnitude (the limb and the
+    small jets' constants)."""
+    c = sp.sympify(c)
+    if c.is_Rational:
+        return mpz((int(c.p) << bits) // int(c.q)) if bits >= 0 else mpz(int(c.p) // (int(c.q) << -bits))
+    prec = bits + 128 + max(0, int(mpmath.log(abs(exact_to_mpf(c, 64)) + 1, 2)))
+    with mpmath.workprec(prec):
+        return mpz(int(mpmath.floor(mpmath.ldexp(exact_to_mpf(c, prec), bits))))
 
 
 def _live(program: Program) -> set:

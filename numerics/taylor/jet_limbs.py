@@ -226,15 +226,6 @@ def _mantissa(x, bits: int) -> mpz:
     return jet_fixed._mantissa(x, bits)
 
 
-def _exact_mantissa(c, bits: int) -> mpz:
-    """floor(c 2^bits) of an exact SymPy number (rationals exactly, others at bits + 64)."""
-    c = sp.sympify(c)
-    if c.is_Rational:
-        return mpz((int(c.p) << bits) // int(c.q)) if bits >= 0 else mpz(int(c.p) // (int(c.q) << -bits))
-    with gmpy2.context(gmpy2.get_context(), precision=bits + 128):
-        return _mantissa(jet_fixed._as_mpfr(c, bits + 128), bits)
-
-
 # ---- the plan: products by level, linear maps folded into one rational matrix per level -------
 def _fold(program: Program, live: set):
     """Materialised nodes and the expansion of every needed linear combination over them.
@@ -402,7 +393,7 @@ class LimbJet:
                "convT": np.ascontiguousarray(_conv_matrix(nl, nl, 2 * nl - 1).T[nf - LOW:]),
                "prod_rounds": self._rounds_override if self._rounds_override is not None
                else rounds_for(2.0 ** 53, L),
-               "consts": [(r, to_limbs([_exact_mantissa(c, F)], L, nl)[0]) for r, c in self.consts],
+               "consts": [(r, to_limbs([jet_fixed.exact_mantissa(c, F)], L, nl)[0]) for r, c in self.consts],
                "stages": [self._lin_tables(st[1:], L, nl, F) if st[0] == "lin" else None for st in self.stages],
                "dk": {}}
         lay["out"] = self._lin_tables(self.outputs, L, nl, F, with_den=False)
@@ -420,7 +411,7 @@ class LimbJet:
             nlx = max(nlx, nl + -(-max(d.bit_length() - 1 for d in dens) // L))
         rounds = self._rounds_override if self._rounds_override is not None \
             else rounds_for((weight + 1) * 2.0 ** L * (1 + SLACK), L)
-        C0 = to_limbs([_exact_mantissa(c, F) for c in c0s], L, nlx).T.copy() if c0s else None
+        C0 = to_limbs([jet_fixed.exact_mantissa(c, F) for c in c0s], L, nlx).T.copy() if c0s else None
         if C0 is not None and not C0.any():
             C0 = None
         # a multiplication by a constant may take the raw sums N a + c (limbs up to xbound)
@@ -667,13 +658,14 @@ ceil`
         steps = {s: self._steps(lay, s, K) for s in groups}
         if any(v is False for v in steps.values()):  # per-row step constants
             return self._orders_general(S, K, lay, ss, Bf)
+        if len(groups) == 1:
+            cols = [(None, steps[ss[0]])]
+        else:  # the columns g Bf + b of each unit's flows
+            Go = self.outputs[2].shape[0]
+            cols = [((np.arange(Go)[:, None] * Bf + np.array(fl)[None, :]).ravel(), steps[s])
+                    for s, fl in groups.items()]
         if work:
-            if len(groups) == 1:
-                return self._orders_buffered(work, K, lay, [(None, steps[ss[0]])])
-            Go = self.outputs[2].shape[0]   # the columns g Bf + b of each unit's flows
-            return self._orders_buffered(work, K, lay, [
-                ((np.arange(Go)[:, None] * Bf + np.array(fl)[None, :]).ravel(), steps[s])
-                for s, fl in groups.items()])
+            return self._orders_buffered(work, K, lay, cols)
         nl, base, pr = lay["nl"], lay["base"], lay["prod_rounds"]
         convT = lay["convT"]
         nn = nl * nl
@@ -688,11 +680,6 @@ ceil`
         oC0 = None if otab["C0"] is None else np.repeat(otab["C0"], Bf, axis=1)
         Go, Ao = oN.shape
         GB = Go * Bf
-        if len(groups) == 1:
-            cols = [(None, steps[ss[0]])]
-        else:  # the columns g Bf + b of each unit's flows
-            cols = [((np.arange(Go)[:, None] * Bf + np.array(fl)[None, :]).ravel(), steps[s])
-                    for s, fl in groups.items()]
         ptop = LOW + nl  # product results: limbs LOW .. LOW + nl - 1 kept (INT_LIMBS above fold)
         Srev = np.zeros_like(S)   # Srev[:, K - k] is order k
         Srev[:, K] = S[:, 0]
@@ -951,14 +938,14 @@ class _Carry:
     the float sums are written into ``f`` (``out=`` of the product), the carries run in ``i``
     (int64) with ``out=`` ufuncs; the same operations in the same order, so the same limbs."""
 
-    __slots__ = ("f", "i", "q", "lo", "hi", "top", "base", "L", "mask", "vT")
+    __slots__ = ("f", "i", "q", "lo", "hi", "top", "L", "mask", "vT")
 
-    def __init__(self, shape, top, base, L, lo_row=LOW):
+    def __init__(self, shape, top, L, lo_row=LOW):
         self.f = np.zeros(shape)
         self.i = np.empty(shape, np.int64)
         self.q = np.empty((shape[0] - 1,) + tuple(shape[1:]), np.int64)
         self.lo, self.hi = self.i[:-1], self.i[1:]
-        self.top, self.base = top, base
+        self.top = top
         # the shift and the mask as whole arrays: a NumPy scalar operand costs a conversion
         # per call (about as much as the operation on these small arrays)
         self.L = np.full(self.q.shape, L, np.int64)
@@ -983,9 +970,9 @@ class _Work:
         if any(p[0] == 2 for p in plan) or jet.outputs[1] is None:
             return False
         w = cls()
-        nl, L, base = lay["nl"], lay["L"], lay["base"]
+        nl, L = lay["nl"], lay["L"]
         ptop = LOW + nl
-        w.Bf, w.K, w.L, w.base, w.ptop = Bf, K, L, base, ptop
+        w.Bf, w.L, w.ptop = Bf, L, ptop
         w.S = S = np.zeros((jet.N * Bf, K + 1, nl))
         w.Srev = Srev = np.zeros_like(S)
         convT = lay["convT"]
@@ -1004,7 +991,7 @@ class _Work:
                     Bv = [Srev[bb, K - k:].reshape(bshape + (k + 1, nl)) for k in ks]
                     pshape = np.broadcast_shapes(shape, bshape) + (nl, nl)
                 Pb = np.empty(pshape)
-                cr = _Carry((convT.shape[0], G), ptop, base, L)
+                cr = _Carry((convT.shape[0], G), ptop, L)
                 w.ops.append((0, Av, Bv, a, bb, Pb, Pb.reshape(G, nl * nl).T, convT, cr.parts(),
                               [S[out, k] for k in ks] if extra[0] else None,
                               [Srev[out, k] for k in ks] if extra[1] else None))
@@ -1013,7 +1000,7 @@ class _Work:
                 NT, N, A_, Gl = b
                 nlx, GB = G
                 C0, rounds, c, where = extra
-                cr = _Carry((nlx, GB), c + nl, base, L, lo_row=c)
+                cr = _Carry((nlx, GB), c + nl, L, lo_row=c)
                 SaT = [S[a, k].T for k in ks] if (Bf == 1 and isinstance(a, slice)) else None
                 w.ops.append((1, SaT, a, NT, N, A_, Gl, cr.parts(), cr.f[:nl], C0, rounds, c,
                               [S[out, k] for k in ks] if where[0] else None,
@@ -1047,7 +1034,7 @@ class _Work:
     def ycarry(self, rows: int) -> tuple:
         cr = self._ycarries.get(rows)
         if cr is None:
-            cr = self._ycarries[rows] = _Carry((rows, self.GB), self.ptop, self.base, self.L).parts()
+            cr = self._ycarries[rows] = _Carry((rows, self.GB), self.ptop, self.L).parts()
         return cr
 
 

@@ -26,14 +26,11 @@ import functools
 import operator
 
 import gmpy2
-import mpmath
-import sympy as sp
 from gmpy2 import mpfr, mpz
 
 from ._codegen_fixed import generate, supports  # noqa: F401  (supports: the chooser's test)
 from .decompose import Program
-from .jet_fixed import FixedSeries, _mantissa
-from .jets import exact_to_mpf
+from .jet_fixed import FixedSeries, _mantissa, exact_mantissa
 
 #: guard bits below the working precision (F = P + GUARD fractional bits)
 GUARD = 8
@@ -42,18 +39,6 @@ HEADROOM = 8
 #: re-runs with a doubled bound before giving up (6: mantissas up to ~2^(64 F), never reached
 #: below the integrator's max_norm)
 MAX_RERUNS = 6
-
-
-def exact_mantissa(c, bits: int) -> mpz:
-    r""":math:`\lfloor c\,2^{bits} \rfloor` of an exact SymPy number (exact for rationals; for
-    other constants from a value with 64 more bits)."""
-    c = sp.sympify(c)
-    if c.is_Rational:
-        return mpz((int(c.p) << bits) // int(c.q)) if bits >= 0 else mpz(int(c.p) // (int(c.q) << -bits))
-    prec = bits + 64 + max(0, int(mpmath.log(abs(exact_to_mpf(c, 64)) + 1, 2)))
-    with mpmath.workprec(prec):
-        v = exact_to_mpf(c, prec)
-        return mpz(int(mpmath.floor(mpmath.ldexp(v, bits))))
 
 
 @functools.lru_cache(maxsize=64)
