@@ -102,18 +102,9 @@ def interpolate(xs, ys, zp: Pieces, zm: Pieces, *, dps: int = 40) -> KernelInter
     c, u, v = tuple(sol[:M]), sol[M], sol[M + 1]
     net = Pieces((-sp.oo, sp.oo), (sp.Integer(0),))
     for cj, xj in zip(c, xs):
-        net = _add(net, _scale(kernel_section(zp, zm, xj), cj))
+        net = _add(net, kernel_section(zp, zm, xj).scale(cj))
     full = Pieces(net.breaks, tuple(sp.expand(e + u * X + v) for e in net.exprs))
     return KernelInterpolant(xs, ys, c, u, v, K, exact, None if exact else dps, net, full)
-
-
-def _scale(p: Pieces, c) -> Pieces:
-    """``c`` times ``p``: simplified when ``c`` is exact; expanded only when ``c`` is a Float (an
-    inexact coefficient makes every piece inexact, and ``simplify`` of Float expressions costs
-    seconds to gain nothing: the sum in :func:`_add` expands them anyway)."""
-    if sp.sympify(c).has(sp.Float):
-        return Pieces(p.breaks, tuple(sp.expand(c * e) for e in p.exprs))
-    return p.scale(c)
 
 
 def _add(a: Pieces, b: Pieces) -> Pieces:

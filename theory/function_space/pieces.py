@@ -97,6 +97,11 @@ class Pieces:
         return Pieces(a.breaks, tuple(_simplify(p + q) for p, q in zip(a.exprs, b.exprs))).merged()
 
     def scale(self, c) -> "Pieces":
+        """``c`` times every piece: simplified when ``c`` is exact; only expanded when it holds a
+        Float (an inexact coefficient makes every piece inexact, and ``simplify`` of Float
+        expressions costs seconds to gain nothing)."""
+        if sp.sympify(c).has(sp.Float):
+            return Pieces(self.breaks, tuple(sp.expand(c * e) for e in self.exprs))
         return Pieces(self.breaks, tuple(_simplify(c * e) for e in self.exprs))
 
     def subs(self, values: dict) -> "Pieces":
