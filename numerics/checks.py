@@ -24,6 +24,7 @@ import mpmath
 import sympy as sp
 
 from theory.claims import ConservedQuantity, MirrorPotential
+from theory.memo import memo
 
 from .errors import IbcheckError, NotConverged, PrecisionTooLow, ProblemError
 from .flows import Flow
@@ -76,8 +77,11 @@ class RunPair:
         return hit
 
 
+@memo(1024)
 def compile_exprs(exprs: Sequence, symbols: Sequence) -> Callable:
-    """mpmath-callable of SymPy expressions; Rationals are evaluated at the caller's precision."""
+    """mpmath-callable of SymPy expressions; Rationals are evaluated at the caller's precision.
+    Memoised: the function has no state, and the two precision runs, the claims of one entry and
+    the regimes compile the same expressions again."""
     f = sp.lambdify(list(symbols), list(exprs), modules="mpmath")
     return f
 

@@ -116,3 +116,50 @@ def test_product_single_branch_l1_at_fixed_shape():
     lims = _by_point(derive_limits(p, pot))
     c0, pr0 = lims[0]
     assert pr0.proved and sp.simplify(c0.leading - sp.Abs(c0.variable) / 2) == 0
+
+
+def test_candidate_skipping_keeps_the_factor_and_saves_limits(monkeypatch):
+    """_find_factor skips candidates an earlier limit decides (0 on every side, or infinite on a
+    side); the factor and the limits found are those of the exhaustive search, with fewer limits."""
+    import theory.limits as TL
+    from theory.memo import clear
+
+    wv = sp.Symbol("w", real=True)
+    g = sp.asinh(wv / (2 * alpha**2)) / 4  # grad R of u*u - v*v: 1/L at alpha -> 0, alpha^2 at oo
+
+    def search(skip):
+        clear()
+        calls = []
+        real = TL._limit.uncached
+
+        def counted(e, x, point):
+            calls.append(e)
+            return real(e, x, point)
+        monkeypatch.setattr(TL, "_limit", counted)
+        if not skip:
+            monkeypatch.setattr(TL, "_bounded", lambda *a: False)
+        out = [TL._find_factor(g, wv, alpha, pt) for pt in (sp.Integer(0), sp.oo)]
+        monkeypatch.undo()
+        return out, len(calls)
+
+    fast, n_fast = search(True)
+    full, n_full = search(False)
+    assert fast == full
+    assert fast[0][0] == 1 / L and fast[1][0] == alpha**2
+    assert n_fast < n_full
+
+
+@pytest.mark.parametrize("num, den, point, bounded", [
+    (1 / L, sp.Integer(1), 0, True),          # 1/log(1/alpha) -> 0
+    (sp.Integer(1), 1 / L, 0, False),         # control: the inverse ratio grows
+    (alpha**2, alpha, 0, True),
+    (alpha**2, alpha, sp.oo, False),          # control: the same ratio at the other end
+    (alpha / L, alpha, sp.oo, True),
+    (alpha**-1, alpha**sp.Rational(-1, 2) / L, 0, False),
+    (3 * alpha, alpha, sp.oo, True),          # a constant factor does not matter
+    (1 / (1 + alpha), sp.Integer(1), sp.oo, False),  # not a monomial: never decided
+    (alpha, sp.Integer(1), sp.Integer(2), False),    # a finite point: never decided
+])
+def test_bounded_ratio(num, den, point, bounded):
+    from theory.limits import _bounded
+    assert _bounded(num, den, alpha, point) is bounded

@@ -80,20 +80,60 @@ def _candidates(scale, point):
     return [sp.Integer(1), 1 / L] + [scale**k for k in pw] + [scale**k / L for k in pw]
 
 
+def _growth(phi, scale):
+    r"""``(p, q)`` with :math:`|\varphi| = c\,\alpha^p|\log\alpha|^q` (:math:`c \ne 0` free of
+    :math:`\alpha`), or ``None`` when :math:`\varphi` is not of that form."""
+    p = q = sp.Integer(0)
+    for f in sp.Mul.make_args(sp.sympify(phi)):
+        b, k = f.as_base_exp()
+        if b == scale:
+            p += k
+        elif b in (sp.log(scale), sp.log(1 / scale)):
+            q += k
+        elif f.has(scale) or f == 0:
+            return None
+    return p, q
+
+
+def _bounded(num, den, scale, point) -> bool:
+    r"""Whether :math:`|num/den|` stays bounded as :math:`\alpha \to` ``point`` (0 or
+    :math:`\infty`), decided from the exponents of :func:`_growth`; ``False`` when unknown."""
+    a, b = _growth(num, scale), _growth(den, scale)
+    if a is None or b is None or point not in (0, sp.oo):
+        return False
+    dp, dq = a[0] - b[0], a[1] - b[1]  # num/den = c alpha^dp |log alpha|^dq, |log alpha| -> oo
+    if not (dp.is_Rational and dq.is_Rational):
+        return False
+    return bool((dp < 0 if point == sp.oo else dp > 0) or (dp == 0 and dq <= 0))
+
+
 def _find_factor(g, var, scale, point, candidates=None):
     """(factor, {side: limit}) with finite limits, not all zero, else None (``candidates``: the
-    normalising factors to try, default :func:`_candidates`)."""
+    normalising factors to try, default :func:`_candidates`).
+
+    A candidate is not computed when an earlier one decides it (the same verdict, no SymPy
+    limit): if :math:`\varphi_1 g \to 0` on every side and :math:`|\varphi_2/\varphi_1|` is
+    bounded, then :math:`\varphi_2 g \to 0` on every side too (all zero: rejected); if
+    :math:`|\varphi_1 g| \to \infty` on a side and :math:`|\varphi_1/\varphi_2|` is bounded, then
+    :math:`|\varphi_2 g| \to \infty` there (rejected)."""
     sides = _sides(var)
+    vanish, blow = [], []  # candidates with phi*g -> 0 on every side / |phi*g| -> oo on a side
     for phi in (_candidates(scale, point) if candidates is None else candidates):
+        if any(_bounded(phi, z, scale, point) for z in vanish) or \
+                any(_bounded(b, phi, scale, point) for b in blow):
+            continue
         lims = {}
         for s in sides:
             L = _limit(phi * g.xreplace({var: s}), scale, point)
             if L is None or L.has(*_INF):
+                if L in (sp.oo, -sp.oo, sp.zoo):
+                    blow.append(phi)
                 break
             lims[s] = L
         else:
             if any(L != 0 for L in lims.values()):
                 return phi, lims
+            vanish.append(phi)
     return None
 
 

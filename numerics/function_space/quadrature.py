@@ -18,6 +18,7 @@ import mpmath
 import sympy as sp
 
 from theory.function_space.init_laws import T, Atoms, Density, KinkLaw, Mixture, Product
+from theory.memo import memo
 
 from ..gauss import quad as _quad  # sorts and dedups the break points; 0 on fewer than two
 
@@ -41,7 +42,10 @@ def mass(d: Density, dps: int):
         return +_quad(_f(d), [lo, hi])
 
 
+@memo(512)
 def zeta_quadrature(law, x, dps: int):
+    """:math:`\\zeta(x)` at ``dps`` digits. Memoised (a pure function of its arguments): the stated
+    curvature weights and the penalty realisations of one entry ask for the same values."""
     with mpmath.workdps(dps):
         return +_zeta(law, mpmath.mpf(x) if not isinstance(x, sp.Basic) else mpmath.mpf(sp.N(x, dps + 10)))
 
