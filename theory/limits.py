@@ -108,7 +108,7 @@ def _bounded(num, den, scale, point) -> bool:
 
 
 def _find_factor(g, var, scale, point, candidates=None):
-    """(factor, {side: limit}) with finite limits, not all zero, else None (``candidates``: the
+    r"""(factor, {side: limit}) with finite limits, not all zero, else None (``candidates``: the
     normalising factors to try, default :func:`_candidates`).
 
     A candidate is not computed when an earlier one decides it (the same verdict, no SymPy
