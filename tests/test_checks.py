@@ -1,6 +1,7 @@
 """Numeric checks along high-precision flows, each with a negative control rejected by many orders."""
 import dataclasses
 
+import mpmath
 import pytest
 import sympy as sp
 
@@ -119,3 +120,26 @@ def test_a_flow_that_blows_up_is_refused_by_name():
     flow = gradient_flow(p, loss=-w**3, w_symbols=(w,))   # u' = 3u^2: blows up at t = 1
     with pytest.raises(FlowBlowUp, match="blow|norm|step"):
         run(flow, dps=20, t_end=5)
+
+
+def test_potential_values_along_one_line_match_the_segments_and_the_antiderivative():
+    """The per-coordinate integrals share their pieces (numerics.confirm.potential_values): each
+    value equals the segment integral from z0, and the closed form, within the reported error;
+    end points on both sides of z0 and a repeated one included. Control: an antiderivative off by
+    1e-25 is seen."""
+    from numerics.confirm.potential_values import _along_line, _along_segment
+
+    with mpmath.workdps(30):
+        a = mpmath.mpf(1) / 3
+        g = lambda z: [mpmath.asinh(z / (2 * a**2)) / 4]  # noqa: E731
+        R = lambda z: z * mpmath.asinh(z / (2 * a**2)) / 4 - mpmath.sqrt(4 * a**4 + z**2) / 4  # noqa: E731
+        z0 = mpmath.mpf("0.1")
+        zs = [z0, mpmath.mpf("1.7"), mpmath.mpf("-0.4"), mpmath.mpf("1.7"), mpmath.mpf("0.35")]
+        got = _along_line(g, z0, zs)
+        tol = mpmath.mpf(10) ** -27
+        for z, (v, e) in zip(zs, got):
+            seg, es = _along_segment(g, [z0], [z])
+            exact = R(z) - R(z0)
+            assert e <= tol and abs(v - seg) <= e + es + tol and abs(v - exact) <= e + tol
+            assert abs(v - (exact + mpmath.mpf(10) ** -25)) > e + tol  # the control
+        assert got[0] == (0, 0)

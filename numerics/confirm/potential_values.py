@@ -8,7 +8,10 @@ are checked at the flow's points by quadrature along the segment from the normal
           \qquad Q(\mu(t)) = \int_0^1 \nabla Q(s\mu(t))\cdot\mu(t)\,ds,
 
 which holds exactly when :math:`R` and :math:`\nabla R` agree and :math:`R(w_0) = 0` (likewise
-:math:`Q(0) = 0`). Per-coordinate potentials are checked coordinate by coordinate.
+:math:`Q(0) = 0`). Per-coordinate potentials are checked coordinate by coordinate. For one
+coordinate the segments of the grid points lie on one line, so they are integrated as the gaps
+between the sorted end points and summed (the same integrals; the short gaps converge with few
+nodes: Gauss–Legendre evaluations in a ``check --all`` 67 272 -> 21 582).
 
 Residual: the largest defect relative to :math:`\max(1, |R|)`; error estimate: the quadrature's
 own error bound (Gauss–Legendre with a two-degree estimate, tanh–sinh where that does not
@@ -52,6 +55,29 @@ def _pieces(flow, pot: MirrorPotential, dual: bool):
     return [(f, g, tuple(range(n)))]
 
 
+def _along_segment(g, a, b):
+    r""":math:`\int_0^1 \nabla R(a + s(b - a))\cdot(b - a)\,ds` and its quadrature error."""
+    d = [bk - ak for ak, bk in zip(a, b)]
+    return gauss.integrate(
+        lambda s: mpmath.fsum(gk * dk for gk, dk in zip(g(*[ak + s * dk for ak, dk in zip(a, d)]), d)), 0, 1)
+
+
+def _along_line(g, z0, zs):
+    r""":math:`\int_{z_0}^{z_j} g` for every :math:`z_j` of ``zs`` (a scalar gradient) and each one's
+    quadrature error: one integral per gap between the sorted end points, summed from
+    :math:`z_0` (the grid points of one coordinate share the pieces of their paths, and short pieces
+    converge with few nodes); the error of :math:`z_j`'s value is the sum of its pieces' errors."""
+    pts = sorted(set([z0] + list(zs)))
+    acc, accerr = [mpmath.mpf(0)], [mpmath.mpf(0)]
+    for a, b in zip(pts, pts[1:]):
+        v, e = gauss.integrate(lambda x: g(x)[0], a, b)
+        acc.append(acc[-1] + v)
+        accerr.append(accerr[-1] + e)
+    at = {p: k for k, p in enumerate(pts)}
+    k0 = at[z0]
+    return [(acc[at[z]] - acc[k0], abs(accerr[at[z]] - accerr[k0])) for z in zs]
+
+
 def check_potential_values(runs: RunPair, pot: MirrorPotential, *, symbolic: str = ""):
     r"""Verdict on the stated values :math:`R` (and/or :math:`Q`) of ``pot`` (see module doc);
     ``None`` when the claim states neither."""
@@ -68,31 +94,32 @@ def check_potential_values(runs: RunPair, pot: MirrorPotential, *, symbolic: str
     if pot.dual is not None:
         parts.append((True, _pieces(flow, pot, True)))
 
-    def defects(y, w0):
-        z_w = out(*y[:D])
-        z_mu = y[D:D + n]
-        res, quad_err = [], mpmath.mpf(0)
+    def defects(ys, w0):
+        """[(relative defects, quadrature error)] at the states ``ys`` (one per grid point)."""
+        zs = [(out(*y[:D]), y[D:D + n]) for y in ys]
+        res = [[] for _ in ys]
+        err = [mpmath.mpf(0)] * len(ys)
         for dual, pieces in parts:
             if dual and not flow.duals:
                 raise IbcheckError("checking a dual potential's values needs a flow with duals")
-            z, z0 = (z_mu, [0] * n) if dual else (z_w, w0)
+            z0 = [0] * n if dual else w0
             for f, g, idx in pieces:
-                a = [z0[i] for i in idx]
-                d = [z[i] - z0[i] for i in idx]
-                integral, err = gauss.integrate(
-                    lambda s: mpmath.fsum(gk * dk for gk, dk in zip(g(*[ak + s * dk for ak, dk in zip(a, d)]), d)),
-                    0, 1)
-                val = f(*[z[i] for i in idx])[0]
-                res.append(abs(val - integral) / max(mpmath.mpf(1), abs(val)))
-                quad_err = max(quad_err, err / max(mpmath.mpf(1), abs(val)))
-        return res, quad_err
+                ends = [z_mu if dual else z_w for z_w, z_mu in zs]
+                if len(idx) == 1:
+                    ints = _along_line(g, z0[idx[0]], [z[idx[0]] for z in ends])
+                else:
+                    ints = [_along_segment(g, [z0[i] for i in idx], [z[i] for i in idx]) for z in ends]
+                for j, (z, (integral, e)) in enumerate(zip(ends, ints)):
+                    val = f(*[z[i] for i in idx])[0]
+                    res[j].append(abs(val - integral) / max(mpmath.mpf(1), abs(val)))
+                    err[j] = max(err[j], e / max(mpmath.mpf(1), abs(val)))
+        return list(zip(res, err))
 
-    lo, hi = [], []
-    for t in runs.grid(POINTS):
-        with mpmath.workdps(runs.dps):
-            lo.append(defects(runs.lo.at(t), out(*runs.lo.at(0)[:D])))
-        with mpmath.workdps(runs.dps + runs.extra):
-            hi.append(defects(runs.hi.at(t), out(*runs.hi.at(0)[:D])))
+    ts = runs.grid(POINTS)
+    with mpmath.workdps(runs.dps):
+        lo = defects([runs.lo.at(t) for t in ts], out(*runs.lo.at(0)[:D]))
+    with mpmath.workdps(runs.dps + runs.extra):
+        hi = defects([runs.hi.at(t) for t in ts], out(*runs.hi.at(0)[:D]))
     with mpmath.workdps(runs.dps + runs.extra):
         r = max(max(dl) for dl, _ in lo)
         e = max(max(abs(a - b) for a, b in zip(dl, dh)) + el + eh for (dl, el), (dh, eh) in zip(lo, hi))
