@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..claims import Proof
+from ..memo import memo
 from ..proving.zero import check_identity, sample_point
 from .errors import InvalidLaw
 
@@ -151,9 +152,11 @@ def _parts(law, where):
     return comps, dens
 
 
+@memo(256)
 def normalisation(law, *, seed: int = 0) -> Proof:
     """Proof that the law is a probability measure: masses 1 (proved), densities >= 0 at random
-    exact points of their supports (a negative value refutes)."""
+    exact points of their supports (a negative value refutes). Memoised (pure in the law and the
+    seed): a law is checked by the derivation and again by the claims that use it."""
     comps, dens = _parts(law, "law")
     rng = random.Random(seed)
     for d, where in dens:

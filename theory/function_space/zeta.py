@@ -23,6 +23,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..errors import UndecidedError
+from ..memo import memo
 from .init_laws import Atoms, Density, KinkLaw, Mixture, Product, T, require_normalised, uniform
 from .errors import InvalidLaw
 from .pieces import X, Pieces, less, sort_unique
@@ -30,8 +31,10 @@ from .pieces import X, Pieces, less, sort_unique
 _ZERO = Pieces((-sp.oo, sp.oo), (sp.Integer(0),))
 
 
+@memo(256)
 def zeta_parts(law, *, check: bool = True) -> tuple:
-    r"""``(zeta_plus, zeta_minus)`` as :class:`Pieces` in :data:`~.pieces.X`."""
+    r"""``(zeta_plus, zeta_minus)`` as :class:`Pieces` in :data:`~.pieces.X`. Memoised (pure): the
+    derivation, the stated curvature weights and the realisations ask for the same law's."""
     if check:
         require_normalised(law)
     if isinstance(law, Mixture):
