@@ -154,6 +154,26 @@ def test_batched_flows_are_identical_to_single_runs_digit_for_digit():
     assert batch[0].final != batch[1].final
 
 
+def test_a_batch_split_into_jet_calls_of_bounded_size_is_the_same(monkeypatch):
+    """Batches larger than BATCH_BYTES run as several jet calls (numerics.taylor.batch._chunk):
+    the trajectories are those of the single runs, and the calls did have the bounded size."""
+    import numerics.taylor.batch as nb
+    from numerics.taylor.integrator import compile_system
+    sysm, y0 = _diagonal_net(8, 3)
+    jet = compile_system(sysm, dps=30)[1]
+    y0s = [[v * sp.Rational(j + 5, 8) for v in y0] for j in range(5)]
+    monkeypatch.setattr(nb, "BATCH_BYTES", 2 * jet.flow_bytes(36))   # two flows per call at order 36
+    sizes = []
+    real = nb._chunk
+    monkeypatch.setattr(nb, "_chunk", lambda j, reqs: sizes.append(real(j, reqs)) or sizes[-1])
+    batch = nb.integrate_batch(sysm, y0s, 3, dps=30)
+    singles = [integrate(sysm, y, 3, dps=30) for y in y0s]
+    assert max(sizes) == 2 and min(sizes) >= 1
+    for a, b in zip(singles, batch):
+        assert a.orders == b.orders and a.times == b.times and a.final == b.final
+    assert batch[0].final != batch[1].final
+
+
 def test_batched_flows_with_a_stop_condition_and_other_jets():
     from numerics.taylor.batch import integrate_batch
     from numerics.taylor.integrator import Speed

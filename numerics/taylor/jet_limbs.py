@@ -483,6 +483,11 @@ ceil`
     def __call__(self, t0, y0, K, hint=None):
         return self.batch([(t0, y0, K, hint)])[0]
 
+    def flow_bytes(self, K: int) -> int:
+        """Bytes of the state S and its order-reversed copy per flow at order K (the work arrays
+        a batch stacks; :data:`numerics.taylor.batch.BATCH_BYTES` bounds their sum)."""
+        return 2 * self.N * (K + 1) * self._layout(K)["nl"] * 8
+
     def batch(self, requests) -> list:
         r"""Taylor coefficients for several flows of this program at once: ``requests`` are
         ``(t0, y0, K, hint)``; flows with the same K share every matrix product (the flows
