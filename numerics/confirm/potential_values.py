@@ -103,8 +103,8 @@ def check_potential_values(runs: RunPair, pot: MirrorPotential, *, symbolic: str
             if dual and not flow.duals:
                 raise IbcheckError("checking a dual potential's values needs a flow with duals")
             z0 = [0] * n if dual else w0
+            ends = [z_mu if dual else z_w for z_w, z_mu in zs]
             for f, g, idx in pieces:
-                ends = [z_mu if dual else z_w for z_w, z_mu in zs]
                 if len(idx) == 1:
                     ints = _along_line(g, z0[idx[0]], [z[idx[0]] for z in ends])
                 else:

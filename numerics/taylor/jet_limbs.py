@@ -1189,5 +1189,4 @@ class LimbSeries:
 
     def mpfr_rows(self) -> list:
         """As :meth:`mpf_rows`, in ``mpfr`` rounded to the gmpy2 context's precision."""
-        F, s = self.F, self.s
-        return [[gmpy2.mul_2exp(mpfr(A), -(F + k * s)) for k, A in enumerate(c)] for c in self.rows_int()]
+        return [[self.value(A, k) for k, A in enumerate(c)] for c in self.rows_int()]
