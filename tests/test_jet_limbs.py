@@ -14,6 +14,7 @@ from numerics.taylor import jet_fixed, jet_limbs
 from numerics.taylor.decompose import decompose
 from numerics.taylor.integrator import _work_prec, integrate
 from numerics.taylor.jet_reference import _ReferenceJet
+from numerics.taylor.jet_fast import mpf_to_mpfr
 from numerics.taylor.jets import exact_to_mpf
 
 from test_integrator import _diagonal_net, _power_net
@@ -152,6 +153,30 @@ def test_batched_flows_are_identical_to_single_runs_digit_for_digit():
         assert a.step_errors == b.step_errors
     # negative control: the batch does not hand one flow's trajectory to another
     assert batch[0].final != batch[1].final
+
+
+def test_shared_norms_and_stacked_evaluations_are_those_of_each_series_alone():
+    """A batch call's series share their norms (_SharedNorms) and several end points are one
+    stacked product (LimbSeries.evaluate_many): the same numbers as series computed alone,
+    flow by flow, for flows with different units and steps."""
+    sysm, y0 = _diagonal_net(8, 3)
+    prec = _work_prec(30)
+    jet = jet_limbs.LimbJet(decompose(sysm), prec)
+    with gmpy2.context(precision=prec), mpmath.workprec(prec):
+        ys = [[mpf_to_mpfr(exact_to_mpf(v * sp.Rational(j + 5, 8), prec)) for v in y0] for j in range(3)]
+        hints = [None, gmpy2.mpfr("0.01"), gmpy2.mpfr("0.1")]
+        many = jet.batch([(gmpy2.mpfr(0), y, 20, h) for y, h in zip(ys, hints)])
+        alone = [jet(gmpy2.mpfr(0), y, 20, h) for y, h in zip(ys, hints)]
+        assert all(m.shared is not None for m in many) and all(a.shared is None for a in alone)
+        assert len({m.s for m in many}) == 3                  # three units
+        for m, a in zip(many, alone):
+            assert [m.norm(k) for k in (1, 19, 20)] == [a.norm(k) for k in (1, 19, 20)]
+        hs = [gmpy2.mpfr("0.001"), gmpy2.mpfr("0.005"), gmpy2.mpfr("0.1")]
+        stacked = jet_limbs.LimbSeries.evaluate_many(list(zip(many, hs)))
+        assert stacked == [a.evaluate(h) for a, h in zip(alone, hs)]
+        # negative controls: another flow's norms, another step
+        assert many[0].norm(20) != alone[1].norm(20)
+        assert jet_limbs.LimbSeries.evaluate_many([(many[0], hs[1])])[0] != stacked[0]
 
 
 def test_a_batch_split_into_jet_calls_of_bounded_size_is_the_same(monkeypatch):

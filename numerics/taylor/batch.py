@@ -7,7 +7,8 @@ keeps its **own** step sizes, orders and stop condition -- and gathers the flows
 Taylor coefficients into one call of the jet's ``batch`` method (the machine-word jet,
 :mod:`numerics.taylor.jet_limbs`, stacks the flows as one more axis of its limb arrays: the
 products run batched over nodes and flows, the linear maps :math:`N a` as matrix-matrix
-products).  A shared step would save nothing here (the jet's cost does not depend on the step)
+products), and their requests for step end points into one ``evaluate_many`` (one stacked limb
+product); the series of one batch call also share the norms the step sizes are read from.  A shared step would save nothing here (the jet's cost does not depend on the step)
 and would change the digits; per-flow steps keep every trajectory identical, digit for digit,
 to the one :func:`integrate` returns for that flow alone (exact fixed-point arithmetic does not
 depend on what it is batched with).  Jets without ``batch`` are called flow by flow.
@@ -19,7 +20,7 @@ import time as _time
 import mpmath
 
 from ..errors import ProblemError
-from .integrator import _integration, _jet_at, _work_prec, compile_system
+from .integrator import Evaluate, _integration, _jet_at, _work_prec, compile_system, evaluate
 from .jets import get_backend
 from .odes import ODESystem
 
@@ -71,18 +72,38 @@ def integrate_batch(system: ODESystem, y0s, t_end, *, dps: int = 30, tol=None, b
         for i, g in enumerate(gens):
             _advance(g, i, None, pending, out, first=True)
         while pending:
-            idx = list(pending)
-            reqs = [pending[i] for i in idx]
-            if hasattr(jet, "batch"):
+            # every flow's request is answered in each round: the step end points of some flows
+            # (Evaluate) and the Taylor coefficients of the others, each kind in shared calls
+            ev = [i for i in pending if isinstance(pending[i], Evaluate)]
+            tay = [i for i in pending if not isinstance(pending[i], Evaluate)]
+            answers = dict(zip(ev, _evaluate_all([pending[i] for i in ev])))
+            reqs = [pending[i] for i in tay]
+            if reqs and hasattr(jet, "batch"):
                 size = _chunk(jet, reqs)
-                answers = []
                 for i in range(0, len(reqs), size):
-                    answers += jet.batch([(t, y, K, hint) for t, y, K, hint, _ in reqs[i:i + size]])
-            else:
-                answers = [single(r) for r in reqs]
-            pending = {}
-            for i, a in zip(idx, answers):
-                _advance(gens[i], i, a, pending, out)
+                    answers.update(zip(tay[i:i + size],
+                                       jet.batch([(t, y, K, hint) for t, y, K, hint, _ in reqs[i:i + size]])))
+            elif reqs:
+                answers.update(zip(tay, [single(r) for r in reqs]))
+            done, pending = pending, {}
+            for i in done:
+                _advance(gens[i], i, answers[i], pending, out)
+    return out
+
+
+def _evaluate_all(reqs) -> list:
+    """The step end points of several flows: series with an ``evaluate_many`` (the limb jet's)
+    in one call per series type, the others one by one (:func:`~numerics.taylor.integrator.evaluate`)."""
+    out = [None] * len(reqs)
+    many: dict = {}
+    for i, r in enumerate(reqs):
+        if hasattr(r.coeffs, "evaluate_many"):
+            many.setdefault(type(r.coeffs), []).append(i)
+        else:
+            out[i] = evaluate(r)
+    for cls, idx in many.items():
+        for i, v in zip(idx, cls.evaluate_many([(reqs[i].coeffs, reqs[i].h) for i in idx])):
+            out[i] = v
     return out
 
 

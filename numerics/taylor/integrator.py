@@ -267,23 +267,49 @@ def integrate(system: ODESystem, y0, t_end, *, dps: int = 30, tol=None, backend:
         return _drive(gen, lambda t, y, K, hint, steps: _jet_at(jet, system, program, t, y, be, steps, K, hint))
 
 
+@dataclass(frozen=True)
+class Evaluate:
+    """A request of :func:`_integration` for the end point of a step: every state's Taylor
+    polynomial ``coeffs`` at step ``h`` (order K), answered by :func:`evaluate` -- or, in a
+    batch, by one call for several flows (:mod:`numerics.taylor.batch`)."""
+
+    coeffs: object
+    h: object
+    K: int
+
+
+def evaluate(req: Evaluate) -> list:
+    """The states at the step's end: the series' own ``evaluate`` (fixed point) or Horner."""
+    coeffs, h, K = req.coeffs, req.h, req.K
+    if hasattr(coeffs, "evaluate"):
+        return coeffs.evaluate(h)
+    ynew = []
+    for c in coeffs:
+        v = c[K]
+        for x in c[K - 1::-1]:
+            v = v * h + x
+        ynew.append(v)
+    return ynew
+
+
 def _drive(gen, taylor):
     """Run one integration generator: every request (t, y, K, hint, steps) is answered with
-    the Taylor coefficients; the generator's return value is the trajectory."""
+    the Taylor coefficients, every :class:`Evaluate` with the step's end point; the generator's
+    return value is the trajectory."""
     try:
         req = next(gen)
         while True:
-            req = gen.send(taylor(*req))
+            req = gen.send(evaluate(req) if isinstance(req, Evaluate) else taylor(*req))
     except StopIteration as done:
         return done.value
 
 
 def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, t0, max_norm, order,
                  be, prec, program, scaled, compile_seconds):
-    """The integration of :func:`integrate` as a generator that yields its requests for Taylor
-    coefficients, (t, y, K, hint, steps), and receives them -- so that several flows of one
-    program can share the jet calls (:mod:`numerics.taylor.batch`) with the same step logic,
-    digit for digit.  The caller holds the precision contexts (mpmath and the backend's)."""
+    """The integration of :func:`integrate` as a generator that yields its requests -- Taylor
+    coefficients (t, y, K, hint, steps) and step end points (:class:`Evaluate`) -- and receives
+    the answers, so that several flows of one program can share the jet calls and the
+    evaluations (:mod:`numerics.taylor.batch`) with the same step logic, digit for digit.  The caller holds the precision contexts (mpmath and the backend's)."""
     work_dps = dps + GUARD_DPS
     tol_m = _to_mpf(tol, "tol") if tol is not None else mpmath.mpf(10) ** (-dps)
     if not (0 < tol_m < 1):
@@ -380,15 +406,7 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
         else:
             q = h / rho
             err = nK * h ** K * q / (one - q)
-        if hasattr(coeffs, "evaluate"):
-            ynew = coeffs.evaluate(h)
-        else:
-            ynew = []
-            for c in coeffs:
-                v = c[K]
-                for x in c[K - 1::-1]:
-                    v = v * h + x
-                ynew.append(v)
+        ynew = (yield Evaluate(coeffs, h, K))
         traj._steps.append((be.to_mpf(t), be.to_mpf(h), coeffs))
         t = t + h if h != left else tend
         y = ynew

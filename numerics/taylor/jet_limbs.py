@@ -568,8 +568,11 @@ ceil`
         ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
         if Srev is not None and N:
             ok &= np.abs(Srev[:, :, nl - 1]).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base
-        return [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
-                for b in range(Bf)]
+        series = [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
+                  for b in range(Bf)]
+        if Bf > 1:
+            _SharedNorms([x for x in series if x is not None])
+        return series
 
     def _plan(self, lay, Bf: int):
         """The stages as flat tuples for :meth:`_orders`, rows expanded to Bf flows (node-major:
@@ -1077,6 +1080,48 @@ def _step_sums(Ak, cols, k: int, nlx: int, C0, rounds: int, base: float) -> np.n
     return Y
 
 
+def _max_mantissas(cs, L: int) -> list:
+    """max_i |A_i| (exact integer) of each (nl, states) limb array in ``cs``, all in one pass.
+
+    Float estimates of every value (error below nl 2^-53 < 2^-40 of the sum of |limbs|) pick
+    each array's candidates; the exact maximum among them is the exact maximum of all."""
+    nl, ns = cs[0].shape
+    B = len(cs)
+    c = cs[0] if B == 1 else np.concatenate(cs, axis=1)
+    owner = np.repeat(np.arange(B), ns)
+    if ns > 2:
+        pw = _powers(L, nl)
+        est = np.abs(pw @ c)
+        err = (pw @ np.abs(c)) * 2.0 ** -40
+        keep = est + err >= np.repeat((est - err).reshape(B, ns).max(axis=1), ns)
+        c, owner = c[:, keep], owner[keep]
+    out = [mpz(0)] * B
+    for o, x in zip(owner.tolist(), from_limbs(c.T, L)):
+        x = abs(x)
+        if x > out[o]:
+            out[o] = x
+    return out
+
+
+class _SharedNorms:
+    """The norms of the flows of one batch call (same order K and layout): the first flow
+    that asks for order k gets every flow's maximum mantissa at k from one
+    :func:`_max_mantissas` pass; the others read theirs."""
+
+    __slots__ = ("members", "done")
+
+    def __init__(self, members: list):
+        self.members, self.done = members, {}
+        for j, m in enumerate(members):
+            m.shared = (self, j)
+
+    def mantissa(self, k: int, j: int):
+        got = self.done.get(k)
+        if got is None:
+            got = self.done[k] = _max_mantissas([m.C[:, :, k] for m in self.members], self.members[0].L)
+        return got[j]
+
+
 def _tall(T: np.ndarray, rows: int) -> np.ndarray:
     """``T`` with zero rows appended up to ``rows`` (unchanged when it has as many)."""
     if T.shape[0] >= rows:
@@ -1134,6 +1179,7 @@ class LimbSeries:
 
     def __init__(self, C: np.ndarray, F: int, s: int, L: int, nf: int):
         self.C, self.F, self.s, self.L, self.nf = C, F, s, L, nf
+        self.shared = None   # (_SharedNorms, index) for the flows of one batch call
 
     def __len__(self):
         return self.C.shape[1]
@@ -1142,16 +1188,13 @@ class LimbSeries:
         return self.C.shape[1] > 0
 
     def norm(self, k: int):
-        """max_i |y_ik| (mpfr, exact conversion of the largest mantissa)."""
-        c = self.C[:, :, k]                                  # (nl, states)
-        if c.shape[1] > 2:
-            # float estimates (error below nl 2^-53 < 2^-40 of the sum of |terms|) pick the candidates;
-            # the exact maximum among them is the exact maximum of all
-            pw = _powers(self.L, c.shape[0])
-            est = np.abs(pw @ c)
-            err = (pw @ np.abs(c)) * 2.0 ** -40
-            c = c[:, est + err >= (est - err).max()]
-        m = max(abs(x) for x in from_limbs(c.T, self.L))
+        """max_i |y_ik| (mpfr, exact conversion of the largest mantissa); the flows of one batch
+        call get theirs from one pass over all of them (:class:`_SharedNorms`)."""
+        if self.shared is not None:
+            group, j = self.shared
+            m = group.mantissa(k, j)
+        else:
+            m = _max_mantissas([self.C[:, :, k]], self.L)[0]
         return gmpy2.mul_2exp(m, -(self.F + k * self.s))
 
     def value(self, A, k: int):
@@ -1162,20 +1205,39 @@ class LimbSeries:
     def evaluate(self, h) -> list:
         r"""Every state's polynomial at step ``h`` (mpfr): :math:`\sum_k A_k \sigma^k` with
         :math:`\sigma = h/2^s \le 1` in fixed point (powers floored, one limb product, one carry)."""
-        F, L, nf = self.F, self.L, self.nf
-        nl, ns, K1 = self.C.shape
+        return LimbSeries.evaluate_many([(self, h)])[0]
+
+    def _step_powers(self, h) -> list:
+        r""":math:`\lfloor\sigma^k\rfloor` in fixed point, k = 0..K, :math:`\sigma = h/2^s`."""
+        F = self.F
         sig = _mantissa(h, F - self.s)
         pw = [mpz(1) << F]
-        for _ in range(K1 - 1):
+        for _ in range(self.C.shape[2] - 1):
             pw.append((pw[-1] * sig) >> F)
-        PW = to_limbs(pw, L, nl)                                   # (K+1, nl)
-        R = np.matmul(self.C.transpose(1, 0, 2), PW)               # (ns, nl, nl)
-        R = _conv_full(nl) @ R.reshape(ns, nl * nl).T
-        base = 2.0 ** L
-        # carry_fold_int: the int64 carries of carry(), the same limbs
-        v = carry_fold_int(R, rounds_for(2.0 ** 53, L), nf + nl, base, np.int64(L), np.int64((1 << L) - 1))[nf:]
+        return pw
+
+    @staticmethod
+    def evaluate_many(items) -> list:
+        """``[s.evaluate(h) for s, h in items]``, series of one shape and layout stacked into one
+        limb product, carry and conversion (every sum exact: the same limbs as one by one)."""
+        out = [None] * len(items)
+        groups: dict = {}
+        for i, (x, _) in enumerate(items):
+            groups.setdefault((x.C.shape, x.F, x.L, x.nf), []).append(i)
         m2 = gmpy2.mul_2exp   # rounds the integer to the context's precision, as mpfr() did
-        return [m2(x, -F) for x in from_limbs(v.T, L)]
+        for ((nl, ns, K1), F, L, nf), idx in groups.items():
+            B = len(idx)
+            PW = to_limbs([p for i in idx for p in items[i][0]._step_powers(items[i][1])], L, nl)
+            C = np.stack([items[i][0].C.transpose(1, 0, 2) for i in idx])     # (B, ns, nl, K+1)
+            R = np.matmul(C, PW.reshape(B, 1, K1, nl))                          # (B, ns, nl, nl)
+            R = _conv_full(nl) @ R.reshape(B * ns, nl * nl).T
+            # carry_fold_int: the int64 carries of carry(), the same limbs
+            v = carry_fold_int(R, rounds_for(2.0 ** 53, L), nf + nl, 2.0 ** L, np.int64(L),
+                               np.int64((1 << L) - 1))[nf:]
+            vals = [m2(x, -F) for x in from_limbs(v.T, L)]
+            for j, i in enumerate(idx):
+                out[i] = vals[j * ns:(j + 1) * ns]
+        return out
 
     def rows_int(self):
         """Mantissas as exact integers, (states, orders)."""
