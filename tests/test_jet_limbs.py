@@ -31,12 +31,17 @@ def _jets(sysm, y0, dps, K, hint, **kw):
         lj = jet_limbs.LimbJet(prog, P, **kw)
         s = int(gmpy2.ceil(gmpy2.log2(gmpy2.mpfr(hint)))) + 1     # the unit 2^s of LimbJet.__call__
         lj.unit = gmpy2.mul_2exp(gmpy2.mpfr(1), s)
-        got = lj._run([x0[0]], [x0[1:]], K, [s])[0]   # the limb arithmetic, without the fallback
+        got = _ok(lj._run([x0[0]], [x0[1:]], K, [s])[0])   # the limb arithmetic, without the fallback
         rows = None if got is None else got.mpf_rows()
         ref = _ReferenceJet(prog, P + 40)
     with mpmath.workprec(P + 40):
         want = ref(mpmath.mpf(0), [exact_to_mpf(v, P + 40) for v in y0], K)
     return rows, want, mpmath.mpf(lj.unit), P
+
+
+def _ok(r):
+    """A series of LimbJet._run, None for a flow that outgrew the limbs."""
+    return None if isinstance(r, jet_limbs._Outgrew) else r
 
 
 def jet_fast_mpfr(x):
@@ -318,7 +323,7 @@ def _limbs_of(sysm, y0s, dps, K, hint, loop, monkeypatch, **kw):
         s = int(gmpy2.ceil(gmpy2.log2(gmpy2.mpfr(hint)))) + 1
         ys = [[jet_fast_mpfr(exact_to_mpf(v, P)) for v in y0] for y0 in y0s]
         ss = [s + (j % 2) for j in range(len(ys))]   # flows 0, 2, ... and 1, 3, ...: two units
-        out = [lj._run([gmpy2.mpfr(0)] * len(ys), ys, K, ss) for _ in range(2)]  # buffers reused
+        out = [[_ok(r) for r in lj._run([gmpy2.mpfr(0)] * len(ys), ys, K, ss)] for _ in range(2)]  # buffers reused
         used = isinstance(lj._layouts[K].get(("work", len(ys))), jet_limbs._Work)
     # the second call (reused buffers, no zeroing) gives the same limbs as the first
     assert all((a is None and b is None) or (a.C == b.C).all() for a, b in zip(*out))
@@ -372,6 +377,34 @@ def test_buffered_loop_is_the_flat_and_the_general_loop_digit_for_digit(net, dps
     assert used and any(c is None or not np.array_equal(c, a) for c, a in zip(broken, buf))
 
 
+def test_a_first_call_that_outgrows_the_limbs_runs_again_with_a_smaller_unit(monkeypatch):
+    """A call without a step hint (unit 1) whose coefficients grow past the limbs runs again on
+    the limbs with the unit its exact low orders ask for (_unit_shift), not on the mpz jet; the
+    coefficients agree with the reference interpreter to the rounding bound. Controls: without
+    the shift the call falls back to the mpz jet; the same comparison rejects a nearby state."""
+    sysm, y0 = _diagonal_net(8, 3)
+    y0 = [4 * v for v in y0]
+    prog, P, K = decompose(sysm), _work_prec(30), 36
+    with gmpy2.context(gmpy2.get_context(), precision=P), mpmath.workprec(P):
+        x0 = [jet_fast_mpfr(exact_to_mpf(v, P)) for v in y0]
+        lj = jet_limbs.LimbJet(prog, P)
+        first = lj._run([gmpy2.mpfr(0)], [x0], K, [0])[0]
+        assert isinstance(first, jet_limbs._Outgrew) and first.shift >= 2
+        got = lj(gmpy2.mpfr(0), x0, K)
+        assert isinstance(got, jet_limbs.LimbSeries) and got.s == -first.shift
+        rows = got.mpf_rows()
+    ref = _ReferenceJet(prog, P + 40)
+    with mpmath.workprec(P + 40):
+        want = ref(mpmath.mpf(0), [exact_to_mpf(v, P + 40) for v in y0], K)
+        near = ref(mpmath.mpf(0), [exact_to_mpf(v * (1 + sp.Rational(1, 10 ** 20)), P + 40) for v in y0], K)
+    H = mpmath.mpf(2) ** got.s
+    assert _worst(rows, want, H, P) < K
+    assert _worst(rows, near, H, P) > 2 ** 20                       # control: another state
+    monkeypatch.setattr(jet_limbs, "_unit_shift", lambda *a: None)   # control: no shift, mpz jet
+    with gmpy2.context(gmpy2.get_context(), precision=P):
+        assert isinstance(jet_limbs.LimbJet(prog, P)(gmpy2.mpfr(0), x0, K), jet_fixed.FixedSeries)
+
+
 def test_buffered_loop_does_not_depend_on_the_previous_call():
     """The buffers are reused without zeroing: a call after one that outgrew the limbs gives
     the limbs of a call on a fresh jet (and the overflowing call is still caught)."""
@@ -382,12 +415,12 @@ def test_buffered_loop_does_not_depend_on_the_previous_call():
     with gmpy2.context(gmpy2.get_context(), precision=P):
         big, small = [gmpy2.mpfr(10) ** 12], [gmpy2.mpfr("0.25")]
         lj = jet_limbs.LimbJet(prog, P)
-        assert lj._run([gmpy2.mpfr(0)], [big], 20, [0])[0] is None
+        assert _ok(lj._run([gmpy2.mpfr(0)], [big], 20, [0])[0]) is None
         assert isinstance(lj._layouts[20][("work", 1)], jet_limbs._Work)
-        after = lj._run([gmpy2.mpfr(0)], [small], 20, [0])[0]
-        fresh = jet_limbs.LimbJet(prog, P)._run([gmpy2.mpfr(0)], [small], 20, [0])[0]
+        after = _ok(lj._run([gmpy2.mpfr(0)], [small], 20, [0])[0])
+        fresh = _ok(jet_limbs.LimbJet(prog, P)._run([gmpy2.mpfr(0)], [small], 20, [0])[0])
         assert after is not None and np.array_equal(after.C, fresh.C)
-        assert lj._run([gmpy2.mpfr(0)], [big], 20, [0])[0] is None   # caught again
+        assert _ok(lj._run([gmpy2.mpfr(0)], [big], 20, [0])[0]) is None   # caught again
 
 
 def test_a_step_constant_with_fewer_limbs_than_a_state():

@@ -502,8 +502,17 @@ ceil`
         for K, idx in byK.items():
             ss = [_unit_exp(requests[i][3]) for i in idx]
             res = self._run([requests[i][0] for i in idx], [requests[i][1] for i in idx], K, ss)
+            # a first call (no hint: unit 1) that outgrew the limbs runs again with the smaller
+            # unit its exact low orders ask for (_Outgrew.shift), all such flows in one call
+            again = [j for j, r in enumerate(res) if isinstance(r, _Outgrew) and r.shift
+                     and requests[idx[j]][3] is None]
+            if again:
+                redo = self._run([requests[idx[j]][0] for j in again], [requests[idx[j]][1] for j in again], K,
+                                 [-res[j].shift for j in again])
+                for j, r in zip(again, redo):
+                    res[j] = r
             for i, r in zip(idx, res):
-                if r is None:  # outgrew the limbs: the mpz jet for this flow
+                if isinstance(r, _Outgrew):  # outgrew the limbs: the mpz jet for this flow
                     if self._fixed is None:
                         self._fixed = jet_fixed.FixedJet(self.program, self.P)
                     t0, y0, K_, hint = requests[i]
@@ -513,7 +522,7 @@ ceil`
         return out
 
     def _run(self, t0s, y0s, K, ss) -> list:
-        """LimbSeries per flow (None for a flow that outgrew the limbs)."""
+        """LimbSeries per flow (an :class:`_Outgrew` for a flow that outgrew the limbs)."""
         lay = self._layout(K)
         nl, N, Bf = lay["nl"], self.N, len(y0s)
         # node-major: S[i B + b, k, l] is limb l of node i of flow b at order k (a product's
@@ -557,7 +566,7 @@ ceil`
             S[tr, 0] = to_limbs([_mantissa(t0, F) for t0 in t0s], L, nl)
             if K >= 1:
                 if F + min(ss) < 0:
-                    return [None] * Bf
+                    return [_Outgrew(None)] * Bf
                 S[tr, 1] = to_limbs([mpz(1) << (F + s) for s in ss], L, nl)
         with np.errstate(invalid="ignore", over="ignore"):  # values that outgrew the limbs:
             # caught below, then the mpz jet
@@ -568,10 +577,10 @@ ceil`
         ok = (np.abs(top).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base) if N else np.ones(Bf, bool)
         if Srev is not None and N:
             ok &= np.abs(Srev[:, :, nl - 1]).reshape(N, Bf, K + 1).max(axis=(0, 2)) < base
-        series = [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b] else None
-                  for b in range(Bf)]
+        series = [LimbSeries(S[b:ns * Bf:Bf].transpose(2, 0, 1).copy(), F, ss[b], L, nf) if ok[b]
+                  else _Outgrew(_unit_shift(S[b::Bf], L, F, base)) for b in range(Bf)]
         if Bf > 1:
-            _SharedNorms([x for x in series if x is not None])
+            _SharedNorms([x for x in series if isinstance(x, LimbSeries)])
         return series
 
     def _plan(self, lay, Bf: int):
@@ -1078,6 +1087,38 @@ def _step_sums(Ak, cols, k: int, nlx: int, C0, rounds: int, base: float) -> np.n
                 Y = np.zeros((max(c[1][0][k].shape[0] for c in cols), GB))
             Y[:Yg.shape[0], cl] = Yg
     return Y
+
+
+class _Outgrew:
+    """A flow whose values outgrew the limbs; ``shift``: how many bits smaller a unit its exact
+    low orders ask for (None when they do not tell)."""
+
+    __slots__ = ("shift",)
+
+    def __init__(self, shift):
+        self.shift = shift
+
+
+def _unit_shift(Sb: np.ndarray, L: int, F: int, base: float):
+    r"""The unit shift d for a flow's nodes ``Sb`` (nodes, orders, limbs) that outgrew the limbs:
+    with :math:`e_k = \log_2 \max_i |x_{ik} H^k|` over the orders before the first that outgrew
+    (exact there, read in float), the growth per order :math:`\sigma` is the largest of
+    :math:`(e_k - \max(0, e_0))/k` and :math:`e_k - e_{k-1}` (k >= 2: a small state at order 0
+    would inflate the first); a unit :math:`2^{-d} H` with
+    :math:`d = \lceil\sigma\rceil + 1` makes the rescaled coefficients shrink about twofold per
+    order.  None when fewer than two orders are exact or nothing grows."""
+    top = np.abs(Sb[:, :, -1]).max(axis=0)
+    bad = ~(top < base)
+    k_star = int(np.argmax(bad)) if bad.any() else Sb.shape[1]
+    if k_star < 2:
+        return None
+    est = np.abs(Sb[:, :k_star] @ _powers(L, Sb.shape[2])).max(axis=0) * 2.0 ** -F
+    if not (est > 0).all():
+        return None
+    e = np.log2(est)
+    sigma = max(((e[1:] - max(0.0, e[0])) / np.arange(1, k_star)).max(),
+                (e[2:] - e[1:-1]).max() if k_star > 2 else -np.inf)
+    return int(math.ceil(sigma)) + 1 if sigma > 0 else None
 
 
 def _max_mantissas(cs, L: int) -> list:
