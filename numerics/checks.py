@@ -154,7 +154,8 @@ def run_many(flows: Sequence[Flow], *, dps: int = 30, extra: int | None = None, 
     several initial scales) are integrated together (:func:`numerics.taylor.batch.integrate_batch`:
     shared jet calls, each flow with its own steps), at ``dps`` and then at ``dps + extra``;
     the RunPairs are identical, digit for digit, to ``[run(f, ...) for f in flows]`` (the same
-    ``max_steps`` budget per flow)."""
+    ``max_steps`` budget per flow) with the batch's backend: under ``"fast"`` a group of four
+    flows or more runs on the limb jet (:func:`numerics.taylor.jet_fast.batch_backend`)."""
     from .taylor.batch import integrate_batch
 
     if dps < 15:

@@ -218,6 +218,32 @@ def test_batched_flows_with_a_stop_condition_and_other_jets():
         integrate_batch(sysm, [y0[:1]], 1)
 
 
+def test_a_batch_of_four_or_more_small_flows_runs_on_the_limb_jet():
+    """Under backend "fast", a batch of BATCH_LIMBS_FROM flows or more runs on the limb jet even
+    for a program whose single runs use the generated small jet: each trajectory is that of
+    integrate(..., backend="limbs") digit for digit, and agrees with the default single run to
+    the working digits; a smaller batch keeps the single-run jet and its digits.  Control: the
+    same comparison rejects a flow started elsewhere."""
+    from numerics.taylor.batch import integrate_batch
+    from numerics.taylor.integrator import compile_system
+    from numerics.taylor.jet_fast import BATCH_LIMBS_FROM
+    sysm, y0 = _diagonal_net(3, 1)
+    assert type(compile_system(sysm, dps=30)[1]).__name__ == "SmallJet"
+    y0s = [[v * sp.Rational(j + 5, 8) for v in y0] for j in range(BATCH_LIMBS_FROM)]
+    batch = integrate_batch(sysm, y0s, 2, dps=30)
+    limbs = [integrate(sysm, y, 2, dps=30, backend="limbs") for y in y0s]
+    small = [integrate(sysm, y, 2, dps=30) for y in y0s]
+    assert {b.backend for b in batch} == {"limbs"} and {a.backend for a in small} == {"fast"}
+    for b, a, c in zip(batch, limbs, small):
+        assert b.times == a.times and b.final == a.final
+        with mpmath.workdps(40):
+            assert max(abs(p - q) for p, q in zip(b.final, c.final)) < mpmath.mpf(10) ** -29
+    with mpmath.workdps(40):
+        assert max(abs(p - q) for p, q in zip(batch[1].final, small[0].final)) > mpmath.mpf(10) ** -8
+    few = integrate_batch(sysm, y0s[:BATCH_LIMBS_FROM - 1], 2, dps=30)
+    assert [f.final for f in few] == [c.final for c in small[:BATCH_LIMBS_FROM - 1]]
+
+
 def test_run_many_gives_the_run_pairs_of_run():
     """numerics.checks.run_many: flows of one program batched at both precisions, the same
     RunPairs as one run per flow (and a mirror check on them gives the same verdict)."""
@@ -403,6 +429,30 @@ def test_a_first_call_that_outgrows_the_limbs_runs_again_with_a_smaller_unit(mon
     monkeypatch.setattr(jet_limbs, "_unit_shift", lambda *a: None)   # control: no shift, mpz jet
     with gmpy2.context(gmpy2.get_context(), precision=P):
         assert isinstance(jet_limbs.LimbJet(prog, P)(gmpy2.mpfr(0), x0, K), jet_fixed.FixedSeries)
+
+
+def test_tiny_states_keep_their_relative_accuracy_on_the_limbs(monkeypatch):
+    """As for the small jet (test_codegen_small): u' = -u - u v, v' = -v from u0 = 10^-60 / 2;
+    the limb jet adds fractional bits for states far below 1 (jet_fixed.extra_bits) and
+    carries u with its relative digits, alone and in a batch.  Negative control: without the
+    extra bits (an absolute 2^-F) u is lost."""
+    from numerics.taylor import integrator
+    from numerics.taylor.batch import integrate_batch
+    u, v = sp.symbols("u v")
+    sysm = ODESystem((u, v), (-u - u * v, -v), name="tiny")
+    y0 = [sp.Rational(1, 2) / sp.Integer(10) ** 60, sp.Rational(1, 3)]
+    ref = integrate(sysm, y0, 1, dps=30, backend="reference").final[0]
+
+    def rel(tr):
+        with mpmath.workdps(60):
+            return abs(tr.final[0] - ref) / abs(ref)
+
+    assert rel(integrate(sysm, y0, 1, dps=30, backend="limbs")) < mpmath.mpf(10) ** -29
+    batch = integrate_batch(sysm, [y0, [sp.Rational(1, 4), sp.Rational(1, 3)]], 1, dps=30, backend="limbs")
+    assert rel(batch[0]) < mpmath.mpf(10) ** -29
+    monkeypatch.setattr(jet_fixed, "extra_bits", lambda y0, guard: 0)
+    monkeypatch.setattr(integrator, "_JETS", integrator._LRU(64))   # jets compiled afresh
+    assert rel(integrate(sysm, y0, 1, dps=30, backend="limbs")) > mpmath.mpf(10) ** -10
 
 
 def test_buffered_loop_does_not_depend_on_the_previous_call():

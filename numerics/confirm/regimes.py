@@ -111,8 +111,9 @@ def _sweep_limits(p, X, y, claim, scales, values, dps, backend) -> list:
     r"""The converged limit :math:`w_\alpha` of the flow at every scale, in the scales' order.
     Flows of one program (the scale enters only the initial state) are integrated together by
     :func:`numerics.taylor.batch.integrate_batch` (each with its own steps and stop test, so
-    every limit is the one :func:`~numerics.taylor.integrator.integrate` gives alone, digit for
-    digit); flows whose ODE differs are batched with their equals only."""
+    every limit is the one :func:`~numerics.taylor.integrator.integrate` gives alone with the
+    batch's backend, digit for digit: the default three scales keep the single-run jet); flows
+    whose ODE differs are batched with their equals only."""
     from ..checks import compile_exprs
     from ..taylor.batch import integrate_batch
 

@@ -161,6 +161,27 @@ def prefers_limbs(program: Program) -> bool:
     return sum(1 for i in live if program.nodes[i].op in ("mul", "sq")) >= LIMBS_FROM
 
 
+#: flows from which a batch runs on the machine-word jet whatever the program (see :func:`batch_backend`)
+BATCH_LIMBS_FROM = 4
+
+
+def batch_backend(program: Program, flows: int) -> str:
+    r"""The backend for a batch of ``flows`` flows of ``program`` under ``"fast"``: ``"limbs"``
+    when the machine-word jet takes the program and the batch has :data:`BATCH_LIMBS_FROM` flows
+    or more, else ``"fast"`` (the single-flow choice).  A batch shares one jet call per step
+    among its flows, so the limb jet's fixed cost per call (the reason small programs run on
+    the generated code alone, :func:`prefers_limbs`) is spread over them.  Measured
+    (``benchmarks/bench_batch.py``, diagonal nets, 30 digits, CPU of the batch over as many
+    single runs of the program's own jet, medians of 5): n = 2: 0.92 (4 flows), 0.66 (8),
+    0.50 (16); n = 3: 0.83, 0.61, 0.47; n = 5: 0.67, 0.66, 0.52.  Decided from the program and
+    the number of flows alone: the digits of a batch are those of ``integrate(...,
+    backend=batch_backend(...))`` for each flow."""
+    from . import jet_limbs
+    if flows >= BATCH_LIMBS_FROM and jet_limbs.supports(program):
+        return "limbs"
+    return "fast"
+
+
 #: products per node group from which the fixed-point jet is used (see :func:`prefers_fixed`)
 FIXED_FROM = 12
 

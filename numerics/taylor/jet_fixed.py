@@ -52,6 +52,15 @@ def supports(program: Program) -> bool:
     return all(n.op in POLYNOMIAL for n in program.nodes)
 
 
+def extra_bits(y0, guard: int) -> int:
+    r"""Fractional bits a fixed-point jet adds for the states ``y0`` (mpfr): a state of size
+    :math:`2^{-e}` keeps the relative accuracy of floating point only with :math:`e` more
+    fractional bits, so from :math:`e > \text{guard}` on, the smallest multiple of 64 covering
+    :math:`e - \text{guard}` (one compiled jet per multiple); 0 when no state is that small."""
+    need = max((1 - gmpy2.get_exp(v) for v in y0 if v), default=0) - guard
+    return 64 * -(-need // 64) if need > 0 else 0
+
+
 def _mantissa(x, bits: int) -> mpz:
     """floor(x 2^bits) for a finite mpfr x, exactly (whatever the context precision)."""
     m, e = x.as_mantissa_exp()

@@ -47,6 +47,8 @@ from .decompose import Program
 POLYNOMIAL = jet_fixed.POLYNOMIAL
 #: integer limbs above the fraction: |x_k H^k| < 2^(L * INT_LIMBS) (else the mpz fallback)
 INT_LIMBS = 1
+#: states below 2^-TINY_GUARD get more fractional bits (jet_fixed.extra_bits; jet_small's guard)
+TINY_GUARD = 8
 #: a folded linear row's integer numerators sum to at most this (exact N a on limbs)
 MAX_ROW_WEIGHT = 2 ** 20
 #: ... and its common denominator at most this
@@ -301,11 +303,15 @@ class LimbJet:
 
     scaled = True
 
-    def __init__(self, program: Program, prec: int, *, limb: int | None = None, rounds: int | None = None):
+    def __init__(self, program: Program, prec: int, *, limb: int | None = None, rounds: int | None = None,
+                 extra: int = 0):
         if not supports(program):
             raise ValueError("the limb jet handles polynomial fields with rational linear coefficients only")
         self.program = program
-        self.P = self.prec = prec
+        self.prec = prec
+        self.P = prec + extra      # fractional bits beyond the working precision: tiny states
+        self.extra = extra
+        self._finer: dict = {}     # extra bits -> the jet with them (see batch)
         self._limb, self._rounds_override = limb, rounds
         nodes = program.nodes
         live = jet_fixed._live(program)
@@ -494,12 +500,23 @@ ceil`
         are one more axis of the limb arrays: products batched over nodes and flows, the
         linear maps :math:`N a` matrix-matrix).  Each flow's coefficients are exactly those
         of a call on its own (exact integer arithmetic does not depend on what it is batched
-        with); a flow whose values outgrow the limbs falls back alone."""
+        with); a flow whose values outgrow the limbs falls back alone.  A flow with states far
+        below 1 runs on a jet with more fractional bits (:func:`jet_fixed.extra_bits`, the rule
+        of :mod:`numerics.taylor.jet_small`), so decaying components keep their relative digits
+        as in floating point."""
         out = [None] * len(requests)
         byK: dict = {}
         for i, (t0, y0, K, hint) in enumerate(requests):
-            byK.setdefault(K, []).append(i)
-        for K, idx in byK.items():
+            byK.setdefault((K, 0 if self.extra else jet_fixed.extra_bits(y0, TINY_GUARD)), []).append(i)
+        for (K, extra), idx in byK.items():
+            if extra:
+                fine = self._finer.get(extra)
+                if fine is None:
+                    fine = self._finer[extra] = LimbJet(self.program, self.prec, limb=self._limb,
+                                                        rounds=self._rounds_override, extra=extra)
+                for i, r in zip(idx, fine.batch([requests[i] for i in idx])):
+                    out[i] = r
+                continue
             ss = [_unit_exp(requests[i][3]) for i in idx]
             res = self._run([requests[i][0] for i in idx], [requests[i][1] for i in idx], K, ss)
             # a first call (no hint: unit 1) that outgrew the limbs runs again with the smaller

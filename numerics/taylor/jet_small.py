@@ -30,7 +30,7 @@ from gmpy2 import mpfr, mpz
 
 from ._codegen_fixed import generate, supports  # noqa: F401  (supports: the chooser's test)
 from .decompose import Program
-from .jet_fixed import FixedSeries, _mantissa, exact_mantissa
+from .jet_fixed import FixedSeries, _mantissa, exact_mantissa, extra_bits
 
 #: guard bits below the working precision (F = P + GUARD fractional bits)
 GUARD = 8
@@ -102,11 +102,9 @@ class SmallJet:
         :math:`e > G` on, the call runs the jet with F + 64 m bits (the smallest m covering
         :math:`e - G`; compiled once per m), so decaying components (weights going to 0 under
         weight decay) keep :math:`P` significant bits, as they would in floating point."""
-        small = [1 - gmpy2.get_exp(v) for v in y0 if v]
-        need = max(small, default=0) - GUARD
-        if need <= 0:
+        extra = extra_bits(y0, GUARD)
+        if not extra:
             return self._call(t0, y0, K, hint)
-        extra = 64 * -(-need // 64)
         jet = self._finer.get(extra)
         if jet is None:
             jet = self._finer[extra] = SmallJet(self.program, self.prec, self.F - self.prec - GUARD + extra)
