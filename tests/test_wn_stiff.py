@@ -93,3 +93,15 @@ def test_depth3_case_where_dormand_prince_runs_out_converges_to_the_kkt_point():
     assert res.converged and res.stiff_steps > 0
     # the reproduction's spot-check criterion (30-digit KKT point of Q_{alpha_eff})
     assert spot_check(A, y, res, 3) < 1e-6
+
+
+def test_dopri_never_accepts_a_non_finite_step():
+    """y' = 1 + y from 0 with a field that is NaN past y = 1 (a flow leaving the floats): the trial
+    steps across y = 1 have a non-finite error, which is never accepted, not even at the
+    smallest step; the run ends not converged at a finite state below 1 (before the fix, a step
+    under 1e-14 was accepted whatever its error, and the state became NaN)."""
+    from numerics.reproduce._wn_flows import _dopri
+    f = lambda y: np.array([np.nan]) if y[0] > 1 else 1 + y  # noqa: E731
+    y, steps, converged, stiff = _dopri(f, np.array([0.0]), lambda y: False, max_steps=10 ** 4)
+    assert np.isfinite(y).all() and 0.9 < y[0] <= 1 and not converged and not stiff
+    assert steps < 10 ** 4

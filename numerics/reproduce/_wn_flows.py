@@ -75,6 +75,11 @@ def _dopri(f, y, gtol_fn, *, rtol=1e-12, atol=1e-15, max_steps=100000, record=No
         y5 = y + h * sum(b * k for b, k in zip(_B5, ks) if b)
         y4 = y + h * sum(b * k for b, k in zip(_B4, ks) if b)
         err = (np.abs(y5 - y4) / (atol + rtol * np.maximum(np.abs(y), np.abs(y5)))).max()
+        if not np.isfinite(err):
+            if not 1e-14 <= h < np.inf:  # non-finite at any step: the flow left the floats
+                return y, steps, False, False
+            h *= 0.2
+            continue
         if err <= 1 or h < 1e-14:
             if detect_stiff:
                 den = np.linalg.norm(y5 - ys6)
