@@ -91,7 +91,6 @@ def test_check_all_in_parallel_gives_the_serial_records(monkeypatch, capsys):
 
 
 # ---- the edges (issue 11): every row of its table, rerun -------------------------------------------
-import math
 import os
 import subprocess
 import sys

@@ -7,7 +7,7 @@ from theory import derive, verify
 from theory.catalog import weightdecay as wd
 from theory.errors import IbcheckError
 from theory.parameterization import TIME as t, Coordinate, separable
-from theory.regularized import (A, H0, Admissible, DecayingLaw, Erratum, ScheduleError, TimePotential,
+from theory.regularized import (A, H0, DecayingLaw, Erratum, ScheduleError, TimePotential,
                                 analyse_schedule)
 from theory.regularized.admissibility import admissibility, matched_regularizer
 
@@ -121,7 +121,6 @@ def test_log_u0_over_v0_is_the_engines_arcsinh():
 def test_diagonal_attention_reduces_to_mw():
     """diag(K)^T diag(Q) with decay on both: the same decaying laws and, coordinate by coordinate,
     the same time-dependent potential as mw-decay (proved on the attention model itself)."""
-    from dataclasses import replace
     p = wd.diagonal_attention(n=2)
     d = derive(p)
     assert d.admissibility.admissible

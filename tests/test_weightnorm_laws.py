@@ -6,7 +6,7 @@ from theory import IbcheckError
 from theory.catalog import CATALOG
 from theory.catalog import weightnorm as W
 from theory.derive import derive
-from theory.laws import find_laws, law_summary, laws_equivalent, prove_law
+from theory.laws import law_summary, laws_equivalent, prove_law
 from theory.laws.leaf import LeafIdentity
 from theory.laws.lie import lie_count
 

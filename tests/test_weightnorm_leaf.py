@@ -10,7 +10,7 @@ from numerics.cli import _default_values, _resolve, default_problem
 from numerics.flows import gradient_flow
 from numerics.confirm.leaf import check_effective_scale, check_time_changed_mirror
 from theory.catalog import weightnorm as W
-from theory.laws.leaf_potential import EffectiveScale, TimeChangedMirror, claims_for, prove
+from theory.laws.leaf_potential import TimeChangedMirror, claims_for, prove
 
 
 def _claims(L):
@@ -37,7 +37,6 @@ def test_leaf_claims_are_proved_and_wrong_forms_refuted(L):
         pr = prove(p, replace(eff, scale=wrong))
         assert pr.refuted, why
     # the plain potential's coordinate at a fixed scale is not a time-changed mirror coordinate
-    r = p.params[0]
     bad = TimeChangedMirror(phi=tuple(sp.log(x) for x in p.params[1:3]))
     assert not prove(p, bad).proved
 

@@ -37,8 +37,6 @@ def test_check_passes(name, capsys):
 
 def test_check_pipeline_rejects_a_wrong_literature_claim(monkeypatch, capsys):
     """A wrong closed form stated as holding makes `check` fail (exit 1)."""
-    import sympy as sp
-
     import theory.catalog as catalog
     from theory.catalog import widenets as wn
     from theory.function_space.claims import CurvatureWeight

@@ -9,7 +9,7 @@ from theory.errors import IbcheckError
 from theory.function_space.claims import CurvatureWeight
 from theory.function_space.derive import derive_function_space, verify_curvature, verify_realization
 from theory.function_space.errors import DegeneratePenalty, InvalidData, InvalidLaw
-from theory.function_space.init_laws import (Atoms, Density, KinkLaw, Mixture, Product, T, gaussian,
+from theory.function_space.init_laws import (Atoms, Density, Mixture, Product, T, gaussian,
                                              normalisation, rademacher, uniform)
 from theory.function_space.kernel import interpolate, kernel_section, kernel_value, least_squares_line
 from theory.function_space.pieces import X

@@ -43,6 +43,7 @@ from gmpy2 import mpfr, mpz
 
 from . import jet_fixed
 from .decompose import Program
+from .jet_fixed import _mantissa
 
 POLYNOMIAL = jet_fixed.POLYNOMIAL
 #: integer limbs above the fraction: |x_k H^k| < 2^(L * INT_LIMBS) (else the mpz fallback)
@@ -222,10 +223,6 @@ def _powers(L: int, nl: int) -> np.ndarray:
     if key not in _CONV:
         _CONV[key] = 2.0 ** (L * np.arange(nl))
     return _CONV[key]
-
-
-def _mantissa(x, bits: int) -> mpz:
-    return jet_fixed._mantissa(x, bits)
 
 
 # ---- the plan: products by level, linear maps folded into one rational matrix per level -------
