@@ -793,6 +793,9 @@ ceil`
         Sout, Rout = w.Sout, w.Rout
         prr = range(pr)
         ycs = [w.ycarries_for(dkTn)] if not multi else None   # the step's carry buffers per order
+        if multi:  # per order: the rows of the tallest unit's constant; a carry first for any unit
+            mrows = [max(c[1][1][k].shape[0] for c in cols) for k in range(K)]
+            mpre = [any(c[1][2][k] for c in cols) for k in range(K)]
         Srev[:, K] = S[:, 0]
         if K >= 1:
             Srev[:, K - 1] = S[:, 1]
@@ -858,14 +861,23 @@ ceil`
             else:
                 copyto(Ak, (w.oN @ S[w.oargs, k].reshape(w.Ao, Bf * nl)).reshape(w.Go, Bf, nl)
                        .transpose(2, 0, 1).reshape(nl, GB))
-            if multi or k == 0 or opre[k]:  # flows with other units (one constant per column
-                # group), the constants of order 0, a carry before the product: as _orders
+            if k == 0 or (mpre[k] if multi else opre[k]):  # the constants of order 0, a carry
+                # before the product: as _orders
                 Y = carry_fold_int(_step_sums(Ak, cols, k, onlx, oC0, orounds, base), pr, ptop,
                                    base, Ls, Lmask)
                 v = Y[LOW:ptop].T
             else:
-                cf, ci, clo, chi, cq, cL, cm, ctop, cvT = ycs[0][k]
-                dot(dkTn[k], Ak, out=cf)
+                if multi:  # flows with other units: each unit's constant on its columns, zero
+                    # rows above a shorter constant (as _step_sums), one carry for all
+                    cf, ci, clo, chi, cq, cL, cm, ctop, cvT = w.ycarry(mrows[k])
+                    for cl, (_, Tn, _) in cols:
+                        r = Tn[k].shape[0]
+                        cf[:r, cl] = dot(Tn[k], Ak[:, cl])
+                        if r < mrows[k] and _ZERO_ROWS:
+                            cf[r:, cl] = 0.0
+                else:
+                    cf, ci, clo, chi, cq, cL, cm, ctop, cvT = ycs[0][k]
+                    dot(dkTn[k], Ak, out=cf)
                 copyto(ci, cf, casting="unsafe")
                 for _ in prr:
                     rshift(clo, cL, out=cq)
@@ -962,6 +974,8 @@ WORK_BYTES, WORK_KEEP = 32 << 20, 4
 
 
 _rshift, _and, _add = np.right_shift, np.bitwise_and, np.add
+#: False only in a negative control of the tests (stale rows above a shorter step constant)
+_ZERO_ROWS = True
 
 
 class _Carry:
