@@ -26,22 +26,23 @@ from theory.errors import IbcheckError
 DEFAULT_DPS = 30
 DEFAULT_SEED = 2024
 #: seconds of a target the table below does not list (a spec file): about the mean catalog entry
-#: (47.7 s for 25 entries, cold, ``benchmarks/per_entry_cpu.py``, 2026-12-06)
-BASE_SECONDS = 2.0
+#: (58.8 s for 25 entries, cold, ``benchmarks/per_entry_cpu.py``, 2026-12-06)
+BASE_SECONDS = 2.4
 #: measured CPU seconds of every catalog entry, cold cache, 30 digits, one process running them
-#: in sequence (``benchmarks/per_entry_cpu.py`` on this 2-core machine, 2026-12-06). They set the
+#: in sequence (``benchmarks/per_entry_cpu.py`` on this 2-core machine, 2026-12-06, re-measured
+#: after the potential-value and memo changes of that day: 58.8 s in all). They set the
 #: time estimate printed before long work and the order in which ``check --all`` starts its jobs:
 #: longest first, so the short ones fill in at the end and the workers finish together (with only
 #: the costliest listed, the unlisted ones all counted as the mean and ``diagonal-depth4`` ran
 #: last, leaving a worker idle for 1.9 s). The rows and their order do not depend on it.
-ENTRY_SECONDS = {"diagonal-product": 6.0, "mw-decay": 5.4, "relu-spline-gaussian": 5.0,
-                 "diagonal-product-pm": 4.7, "weightnorm-L3": 3.8, "diagonal-power4-decay": 2.4,
-                 "weightnorm-L2": 2.3, "diagonal-quadratic": 2.1, "diagonal-depth3": 2.1,
-                 "linear-net-2x3x2x2": 2.0, "diagonal-depth4": 1.9, "diagonal-quadratic-decay": 1.7,
-                 "weightnorm-separate": 1.5, "relu-spline-uniform": 0.9, "diagonal-squared": 0.9,
-                 "sensing-commuting-decay": 0.8, "deepproduct-nonneg-L4": 0.8, "lora-decay": 0.8,
-                 "deepproduct-nonneg-L3": 0.65, "weightnorm-exp": 0.6, "relu-spline-rademacher": 0.4,
-                 "weightnorm-nonneg": 0.4, "linear-net-2x2x2": 0.3, "sensing-gaussian-decay": 0.2,
+ENTRY_SECONDS = {"mw-decay": 6.9, "diagonal-product": 6.6, "diagonal-product-pm": 5.5,
+                 "relu-spline-gaussian": 5.1, "weightnorm-L3": 4.5, "weightnorm-L2": 3.4,
+                 "diagonal-power4-decay": 2.85, "diagonal-depth3": 2.5, "linear-net-2x3x2x2": 2.5,
+                 "diagonal-quadratic": 2.4, "diagonal-depth4": 2.4, "weightnorm-separate": 2.2,
+                 "diagonal-quadratic-decay": 1.9, "deepproduct-nonneg-L3": 1.4, "deepproduct-nonneg-L4": 1.3,
+                 "weightnorm-exp": 1.3, "relu-spline-uniform": 1.15, "sensing-commuting-decay": 1.1,
+                 "lora-decay": 1.0, "diagonal-squared": 0.9, "relu-spline-rademacher": 0.55,
+                 "weightnorm-nonneg": 0.5, "linear-net-2x2x2": 0.4, "sensing-gaussian-decay": 0.3,
                  "shared-hidden-unit": 0.1}
 
 
