@@ -23,10 +23,10 @@ import sympy as sp
 
 from .claims import LimitingRegularizer, MirrorPotential, Proof
 from .errors import IbcheckError
-from .mirror import MU, _factor_radicands, domain_constraints, reparametrize
+from .mirror import MU, domain_constraints, reparametrize
 from .parameterization import Parameterization
 from .memo import memo
-from .proving.zero import check_identity
+from .proving.zero import check_identity, factor_radicands
 
 _INF = (sp.oo, -sp.oo, sp.zoo, sp.nan)
 
@@ -281,6 +281,6 @@ def prove_limit(p: Parameterization, claim: LimitingRegularizer, potential: Mirr
         how = "dual route: y-domain (-c, c) fixed, grad Q(y/factor) -> 0, so factor*grad R -> c sign(w)"
     if not comps:
         return check_identity([sp.Symbol("limit_not_computed")], "limit could not be computed", points=0)
-    comps = [_factor_radicands(c) for c in comps]
+    comps = [factor_radicands(c, square_roots_only=True) for c in comps]
     return check_identity(comps, f"lim_{{{a}->{point}}} {phi}*(R(w) - R(0)) = {claim.leading} [{how}]",
                           constraints=cons)

@@ -36,7 +36,7 @@ from .claims import MirrorPotential, NoMirror, Proof
 from .errors import IbcheckError, LeafNotSolvable, NoMirrorPotential, UndecidedError
 from .parameterization import Parameterization
 from .memo import memo
-from .proving.zero import check_identity, evaluate, sample_point
+from .proving.zero import check_identity, evaluate, factor_radicands, sample_point
 from .proving.zero import check_identity as _check
 
 #: the dual variable of a separable template
@@ -83,12 +83,6 @@ def reparametrize(constraints) -> tuple:
         if not done:
             rest.append(c)
     return sub, tuple(rest)
-
-
-def _factor_radicands(e):
-    """Factor the bases of half-integer powers, so sqrt((a+b)^2) with a+b > 0 becomes a+b."""
-    return e.replace(lambda x: x.is_Pow and x.exp.is_Rational and x.exp.q == 2 and x.base.is_Add,
-                     lambda x: sp.factor(x.base) ** x.exp)
 
 
 def _template(p: Parameterization):
@@ -715,7 +709,7 @@ def prove_potential(p: Parameterization, claim: MirrorPotential) -> Proof:
     sub, cons = reparametrize(domain_constraints(p))
 
     def check_identity(comps, identity, constraints=()):
-        return _check([_factor_radicands(sp.sympify(c).xreplace(sub)) for c in comps], identity,
+        return _check([factor_radicands(sp.sympify(c).xreplace(sub), square_roots_only=True) for c in comps], identity,
                       constraints=cons)
 
     consistency, claim = _complete(claim, lf, check_identity)
@@ -821,7 +815,7 @@ def _primal_identity(grad, ws, gq, lf: LeafFlow, check, sub) -> Proof:
         else:
             sq = check([sp.expand(hh**2) - 1], r"(\nabla^2R\,\nabla^2Q)^2 = 1")
             h0 = H[0, 0].xreplace({m: 0 for m in lf.mus}).xreplace(sub)
-            h0 = _factor_radicands(sp.simplify(_factor_radicands(h0)))
+            h0 = factor_radicands(sp.simplify(factor_radicands(h0, square_roots_only=True)), square_roots_only=True)
             hess = _combine([sq, check([h0 - 1], r"\nabla^2R(w_0)\,\nabla^2Q(0) = 1")],
                             r"\nabla^2R\,\nabla^2Q = 1")
     else:

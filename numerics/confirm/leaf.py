@@ -38,15 +38,15 @@ def check_time_changed_mirror(runs, claim: TimeChangedMirror, *, symbolic: str =
     f = compile_exprs(exprs, flow.params)
     D = len(flow.params)
 
-    def q(y):
-        P = _kernel_projector(flow.X)
-        return mpmath.matrix(f(*y[:D])), P
+    projectors: dict = {}   # one per working precision (the samples of both runs share it)
 
     def sample(y):
-        v, P = q(y)
-        return v, P
+        P = projectors.get(mpmath.mp.prec)
+        if P is None:
+            P = projectors[mpmath.mp.prec] = _kernel_projector(flow.X)
+        return mpmath.matrix(f(*y[:D])), P
 
-    lo, hi = _sample(runs, lambda y: sample(y))
+    lo, hi = _sample(runs, sample)
     with mpmath.workdps(runs.dps + runs.extra):
         v0_lo, v0_hi = lo[0][0], hi[0][0]
         res_lo, res_hi = [], []

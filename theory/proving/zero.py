@@ -51,7 +51,7 @@ def simplify_to_zero(e: sp.Expr) -> sp.Expr:
         # inverse hyperbolic functions as logarithms: asinh(3/4) - log(2) -> 0
         lambda x: sp.simplify(sp.expand_log(x.rewrite(sp.log))),
         # radicands as products: sqrt(r**2 + 2r + 1) -> r + 1 when r + 1 > 0 (exact, by assumptions)
-        lambda x: sp.simplify(_factor_radicands(x)),
+        lambda x: sp.simplify(factor_radicands(x)),
     ]
     if positive:
         steps[2:2] = [lambda x: sp.powsimp(sp.powdenest(sp.expand_power_base(x, force=True), force=True),
@@ -72,10 +72,12 @@ def simplify_to_zero(e: sp.Expr) -> sp.Expr:
     return best
 
 
-def _factor_radicands(e):
-    """Factor the bases of fractional powers (a value-preserving rewrite), so SymPy's own
-    assumption-aware rules can take roots of perfect powers."""
-    return e.replace(lambda x: x.is_Pow and x.exp.is_Rational and not x.exp.is_integer and x.base.is_Add,
+def factor_radicands(e, *, square_roots_only: bool = False):
+    """Factor the bases (sums) of fractional powers -- of half-integer powers only with
+    ``square_roots_only`` -- a value-preserving rewrite, so SymPy's own assumption-aware rules
+    can take roots of perfect powers (``sqrt((a+b)**2)`` with a+b > 0 becomes a+b)."""
+    return e.replace(lambda x: x.is_Pow and x.exp.is_Rational and not x.exp.is_integer and x.base.is_Add
+                     and (x.exp.q == 2 or not square_roots_only),
                      lambda x: sp.factor(x.base) ** x.exp)
 
 

@@ -26,10 +26,10 @@ import sympy as sp
 
 from ..claims import NoMirror, Proof
 from ..errors import IbcheckError, LeafNotSolvable
-from ..mirror import (MU, W, LeafFlow, _combine, _exp_to_T, _factor_radicands, _integrate0, _invert_scalar,
+from ..mirror import (MU, W, LeafFlow, _combine, _exp_to_T, _integrate0, _invert_scalar,
                       _tidy, domain_constraints, flow, reparametrize)
 from ..parameterization import Parameterization
-from ..proving.zero import check_identity
+from ..proving.zero import check_identity, factor_radicands
 from .admissibility import admissibility, extended_template
 from .records import TimePotential, a
 
@@ -143,7 +143,7 @@ def prove_time_potential(p: Parameterization, claim: TimePotential) -> Proof:
     par = {claim.parameter: a} if claim.parameter != a else {}
 
     def chk(comps, identity):
-        return check_identity([_drop_abs(_factor_radicands(sp.sympify(c).xreplace(sub))) for c in comps],
+        return check_identity([_drop_abs(factor_radicands(sp.sympify(c).xreplace(sub), square_roots_only=True)) for c in comps],
                               identity, constraints=cons)
 
     proofs = []
@@ -180,8 +180,9 @@ def prove_time_potential(p: Parameterization, claim: TimePotential) -> Proof:
             if direct.proved or direct.refuted:
                 proofs.append(direct)
             else:
-                h0 = _factor_radicands(sp.simplify(_factor_radicands(
-                    H[0, 0].xreplace({m: 0 for m in lf.mus}).xreplace(sub))))
+                h0 = factor_radicands(sp.simplify(factor_radicands(
+                    H[0, 0].xreplace({m: 0 for m in lf.mus}).xreplace(sub), square_roots_only=True)),
+                    square_roots_only=True)
                 proofs += [chk([sp.expand(h**2) - 1], r"(\nabla^2R_a\,\nabla^2Q_a)^2 = 1"),
                            chk([_T(h0, lf.mus) - 1], r"\nabla^2R_a(\bar w_a)\,\nabla^2Q_a(0) = 1")]
         else:
