@@ -244,6 +244,21 @@ def test_a_batch_of_four_or_more_small_flows_runs_on_the_limb_jet():
     assert [f.final for f in few] == [c.final for c in small[:BATCH_LIMBS_FROM - 1]]
 
 
+def test_a_batch_the_limb_jet_cannot_take_keeps_the_single_run_jet():
+    """A coefficient too large for exact limb products: the limb jet refuses the program
+    (ValueError), so a batch of four under "fast" runs on the single-run jet, with its digits;
+    asked for the limb backend explicitly, the batch refuses as integrate does."""
+    from numerics.taylor.batch import integrate_batch
+    u, w = sp.symbols("u w")
+    sysm = ODESystem((u, w), (sp.Rational(10 ** 30, 7) * w * w - u * w, -w), name="big")
+    y0s = [[sp.Rational(j + 1, 4), sp.Rational(1, 10 ** 20)] for j in range(4)]
+    batch = integrate_batch(sysm, y0s, 1, dps=30)
+    assert [b.final for b in batch] == [integrate(sysm, y, 1, dps=30).final for y in y0s]
+    assert {b.backend for b in batch} == {"fast"}
+    with pytest.raises(ValueError, match="too large"):
+        integrate_batch(sysm, y0s, 1, dps=30, backend="limbs")
+
+
 def test_run_many_gives_the_run_pairs_of_run():
     """numerics.checks.run_many: flows of one program batched at both precisions, the same
     RunPairs as one run per flow (and a mirror check on them gives the same verdict)."""

@@ -60,12 +60,13 @@ def integrate_batch(system: ODESystem, y0s, t_end, *, dps: int = 30, tol=None, b
     each = lambda v: v if isinstance(v, list) else [v] * len(y0s)  # noqa: E731
     t_ends, t0s, stops = each(t_end), each(t0), each(stop)
     tc = _time.perf_counter()
-    if backend == "fast":  # the jet that is fastest for this many flows
-        backend = batch_backend(_program(system), len(y0s))
-    try:
-        program, jet = compile_system(system, dps=dps, backend=backend)
-    except ValueError:  # linear coefficients too large for exact limb products
-        backend = "fast"
+    chosen = batch_backend(_program(system), len(y0s)) if backend == "fast" else backend
+    try:  # under "fast", the jet that is fastest for this many flows
+        program, jet = compile_system(system, dps=dps, backend=chosen)
+        backend = chosen
+    except ValueError:  # chosen limbs, linear coefficients too large for exact limb products
+        if chosen == backend:
+            raise
         program, jet = compile_system(system, dps=dps, backend=backend)
     compile_seconds = _time.perf_counter() - tc
     be = get_backend(backend)

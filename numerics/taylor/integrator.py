@@ -309,7 +309,8 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
     """The integration of :func:`integrate` as a generator that yields its requests -- Taylor
     coefficients (t, y, K, hint, steps) and step end points (:class:`Evaluate`) -- and receives
     the answers, so that several flows of one program can share the jet calls and the
-    evaluations (:mod:`numerics.taylor.batch`) with the same step logic, digit for digit.  The caller holds the precision contexts (mpmath and the backend's)."""
+    evaluations (:mod:`numerics.taylor.batch`) with the same step logic, digit for digit.  The
+    caller holds the precision contexts (mpmath and the backend's)."""
     work_dps = dps + GUARD_DPS
     tol_m = _to_mpf(tol, "tol") if tol is not None else mpmath.mpf(10) ** (-dps)
     if not (0 < tol_m < 1):

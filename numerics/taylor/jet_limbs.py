@@ -1134,7 +1134,8 @@ def _unit_shift(Sb: np.ndarray, L: int, F: int, base: float):
     :math:`(e_k - \max(0, e_0))/k` and :math:`e_k - e_{k-1}` (k >= 2: a small state at order 0
     would inflate the first); a unit :math:`2^{-d} H` with
     :math:`d = \lceil\sigma\rceil + 1` makes the rescaled coefficients shrink about twofold per
-    order.  None when fewer than two orders are exact or nothing grows."""
+    order.  None when fewer than two orders are exact, nothing grows, or the values lie beyond
+    float64's range (a jet with many extra bits): then the mpz jet."""
     top = np.abs(Sb[:, :, -1]).max(axis=0)
     bad = ~(top < base)
     k_star = int(np.argmax(bad)) if bad.any() else Sb.shape[1]
