@@ -212,12 +212,9 @@ def test_the_chooser_depends_on_the_program_alone():
     assert a.final == b.final and a.times == b.times
 
 
-def test_tiny_states_keep_their_relative_accuracy(monkeypatch):
-    """u' = -u - u v, v' = -v from u0 = 10^-60 / 2: the steps follow v (O(1)) and u's Taylor
-    coefficients are proportional to u0, so floating point (the reference, the mpfr code) carries
-    u with its relative digits; the jet adds fractional bits for states far below 1 and agrees
-    with them relatively.  Negative control: the fixed point at F = P + 8 bits alone (an
-    absolute 2^-F) loses u entirely."""
+def tiny_flow():
+    """(system, y0, rel): u' = -u - u v, v' = -v from u0 = 10^-60 / 2, and the relative error of
+    a trajectory's final u against the reference interpreter's."""
     u, v = sp.symbols("u v")
     sysm = ODESystem((u, v), (-u - u * v, -v), name="tiny")
     y0 = [sp.Rational(1, 2) / sp.Integer(10) ** 60, sp.Rational(1, 3)]
@@ -227,6 +224,16 @@ def test_tiny_states_keep_their_relative_accuracy(monkeypatch):
         with mpmath.workdps(60):
             return abs(tr.final[0] - ref) / abs(ref)
 
+    return sysm, y0, rel
+
+
+def test_tiny_states_keep_their_relative_accuracy(monkeypatch):
+    """u' = -u - u v, v' = -v from u0 = 10^-60 / 2: the steps follow v (O(1)) and u's Taylor
+    coefficients are proportional to u0, so floating point (the reference, the mpfr code) carries
+    u with its relative digits; the jet adds fractional bits for states far below 1 and agrees
+    with them relatively.  Negative control: the fixed point at F = P + 8 bits alone (an
+    absolute 2^-F) loses u entirely."""
+    sysm, y0, rel = tiny_flow()
     monkeypatch.setattr(integrator, "_JETS", integrator._LRU(64))
     tr = integrate(sysm, y0, 1, dps=30)
     assert type(compile_system(sysm, dps=30)[1]).__name__ == "SmallJet"

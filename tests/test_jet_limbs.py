@@ -453,15 +453,8 @@ def test_tiny_states_keep_their_relative_accuracy_on_the_limbs(monkeypatch):
     extra bits (an absolute 2^-F) u is lost."""
     from numerics.taylor import integrator
     from numerics.taylor.batch import integrate_batch
-    u, v = sp.symbols("u v")
-    sysm = ODESystem((u, v), (-u - u * v, -v), name="tiny")
-    y0 = [sp.Rational(1, 2) / sp.Integer(10) ** 60, sp.Rational(1, 3)]
-    ref = integrate(sysm, y0, 1, dps=30, backend="reference").final[0]
-
-    def rel(tr):
-        with mpmath.workdps(60):
-            return abs(tr.final[0] - ref) / abs(ref)
-
+    from test_codegen_small import tiny_flow
+    sysm, y0, rel = tiny_flow()
     assert rel(integrate(sysm, y0, 1, dps=30, backend="limbs")) < mpmath.mpf(10) ** -29
     batch = integrate_batch(sysm, [y0, [sp.Rational(1, 4), sp.Rational(1, 3)]], 1, dps=30, backend="limbs")
     assert rel(batch[0]) < mpmath.mpf(10) ** -29
