@@ -709,8 +709,8 @@ def prove_potential(p: Parameterization, claim: MirrorPotential) -> Proof:
     sub, cons = reparametrize(domain_constraints(p))
 
     def check_identity(comps, identity, constraints=()):
-        return _check([factor_radicands(sp.sympify(c).xreplace(sub), square_roots_only=True) for c in comps], identity,
-                      constraints=cons)
+        return _check([factor_radicands(sp.sympify(c).xreplace(sub), square_roots_only=True) for c in comps],
+                      identity, constraints=cons)
 
     consistency, claim = _complete(claim, lf, check_identity)
     proofs = [_flow_proof(lf, cons)] + consistency
@@ -815,7 +815,8 @@ def _primal_identity(grad, ws, gq, lf: LeafFlow, check, sub) -> Proof:
         else:
             sq = check([sp.expand(hh**2) - 1], r"(\nabla^2R\,\nabla^2Q)^2 = 1")
             h0 = H[0, 0].xreplace({m: 0 for m in lf.mus}).xreplace(sub)
-            h0 = factor_radicands(sp.simplify(factor_radicands(h0, square_roots_only=True)), square_roots_only=True)
+            h0 = factor_radicands(sp.simplify(factor_radicands(h0, square_roots_only=True)),
+                                  square_roots_only=True)
             hess = _combine([sq, check([h0 - 1], r"\nabla^2R(w_0)\,\nabla^2Q(0) = 1")],
                             r"\nabla^2R\,\nabla^2Q = 1")
     else:

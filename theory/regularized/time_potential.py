@@ -143,8 +143,8 @@ def prove_time_potential(p: Parameterization, claim: TimePotential) -> Proof:
     par = {claim.parameter: a} if claim.parameter != a else {}
 
     def chk(comps, identity):
-        return check_identity([_drop_abs(factor_radicands(sp.sympify(c).xreplace(sub), square_roots_only=True)) for c in comps],
-                              identity, constraints=cons)
+        return check_identity([_drop_abs(factor_radicands(sp.sympify(c).xreplace(sub), square_roots_only=True))
+                               for c in comps], identity, constraints=cons)
 
     proofs = []
     # the flow of the extended map
