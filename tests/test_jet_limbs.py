@@ -160,6 +160,25 @@ def test_batched_flows_are_identical_to_single_runs_digit_for_digit():
     assert batch[0].final != batch[1].final
 
 
+@pytest.mark.parametrize("L, nl", [(21, 9), (20, 10), (24, 3), (12, 40)])
+def test_unsigned_limbs_packed_in_one_integer_are_those_of_the_general_path(L, nl):
+    """to_limbs of many integers in [0, 2^(L nl)) reads the limbs off one packed integer
+    (_to_limbs_unsigned): the same limbs as the number-by-number path (one number per call),
+    the largest and smallest values included.  Controls: a value just past 2^(L nl) takes the
+    general path and keeps its clipped top limb 2^L; another field width gives other limbs."""
+    import random
+    import numpy as np
+    rng = random.Random(L * nl)
+    M = [gmpy2.mpz(rng.getrandbits(rng.randint(0, L * nl))) for _ in range(200)]
+    M[:3] = [gmpy2.mpz(0), gmpy2.mpz(1), gmpy2.mpz((1 << (L * nl)) - 1)]
+    packed = jet_limbs.to_limbs(M, L, nl)
+    one_by_one = np.vstack([jet_limbs.to_limbs(M[i:i + 1], L, nl) for i in range(len(M))])
+    assert np.array_equal(packed, one_by_one)
+    over = jet_limbs.to_limbs(M[:9] + [gmpy2.mpz(1) << (L * nl)], L, nl)
+    assert over[-1, -1] == 2.0 ** L and np.array_equal(over[:9], packed[:9])
+    assert not np.array_equal(jet_limbs._to_limbs_unsigned(M, L - 1, nl), packed)
+
+
 def test_shared_norms_and_stacked_evaluations_are_those_of_each_series_alone():
     """A batch call's series share their norms (_SharedNorms) and several end points are one
     stacked product (LimbSeries.evaluate_many): the same numbers as series computed alone,

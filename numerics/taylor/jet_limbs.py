@@ -84,6 +84,8 @@ def to_limbs(M, L: int, nl: int) -> np.ndarray:
     words (a field straddles at most two words); a value too large keeps a top limb of 2^L
     (clipped: no float overflow), which the jet's overflow check then catches."""
     n, nb = len(M), L * (nl - 1)
+    if n > 8 and min(M) >= 0 and max(M) < 1 << (L * nl):
+        return _to_limbs_unsigned(M, L, nl)
     out = np.empty((n, nl))
     big = 1 << L
     mask = (1 << nb) - 1
@@ -100,6 +102,18 @@ def to_limbs(M, L: int, nl: int) -> np.ndarray:
         out[:, :nl - 1] = f & np.uint64(big - 1)
     out[:, nl - 1] = tops
     return out
+
+
+def _to_limbs_unsigned(M, L: int, nl: int) -> np.ndarray:
+    """:func:`to_limbs` of integers in [0, 2^(L nl)): every limb, the top one included, is a bit
+    field of the numbers packed side by side into one integer (``gmpy2.pack``, in C) and read
+    as 64-bit words -- the same limbs, without a Python operation per number."""
+    n = len(M)
+    nw, w, lo_s, hi_s = _fields(L, nl + 1)
+    words = np.frombuffer(int(gmpy2.pack(list(M), 64 * nw)).to_bytes(8 * nw * n, "little"),
+                          np.uint64).reshape(n, nw)
+    f = (words[:, w] >> lo_s) | ((words[:, w + 1] << np.uint64(1)) << hi_s)
+    return (f & np.uint64((1 << L) - 1)).astype(float)
 
 
 _FIELDS: dict = {}
