@@ -164,3 +164,19 @@ def test_cli_constant_decay_from_a_spec_confirms_the_stationary_point(tmp_path, 
     rec = json.loads(capsys.readouterr().out)
     st = [v for v in rec["verdicts"] if v["kind"] == "stationary"]
     assert st and st[0]["passed"] and not st[0]["details"]["interpolates"]
+
+
+def test_type_effect_is_checked_on_the_given_potential(mw_pot):
+    """The type effect uses the derivation's potential (mw-decay's parameter w is a reserved name:
+    a second derivation of the unrenamed model was both wasted and in the engine's own names).
+    Controls: the potential read at 2a (another convention) is refuted; no potential is refused."""
+    from numerics.regularized.checks import check_effect
+    from theory.errors import IbcheckError
+    d = derive(wd.mw())
+    eff = next(e for e, _ in d.effects if e.kind == "type")
+    sf, runs = _runs(wd.SWITCH_OFF)
+    assert check_effect(runs, eff, sf.schedule, d.parameterization, potential=mw_pot).passed
+    wrong = mw_pot.at(2 * mw_pot.parameter)
+    assert not check_effect(runs, eff, sf.schedule, d.parameterization, potential=wrong).passed
+    with pytest.raises(IbcheckError, match="type effect needs"):
+        check_effect(runs, eff, sf.schedule, d.parameterization)

@@ -226,8 +226,10 @@ def check_admissible_claim(model: str, claim, proof, *, dps: int = 30, label: st
                    details={"status": status, "point": {str(k): str(v) for k, v in (proof.witness or {}).items()}})
 
 
-def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", label: str | None = None) -> Verdict:
-    r"""The three effects numerically.
+def check_effect(runs: RunPair, effect, schedule, p, *, potential=None, symbolic: str = "",
+                 label: str | None = None) -> Verdict:
+    r"""The three effects numerically (``potential``: the derivation's time-dependent potential,
+    which the type effect needs).
 
     * position: the zero-loss flow (segmented, same schedule) moves along
       :math:`w(t) = \bar w_{a_t}`: residual :math:`\max_t |w(t) - \bar w_{a_t}|`;
@@ -271,11 +273,12 @@ def check_effect(runs: RunPair, effect, schedule, p, *, symbolic: str = "", labe
     if effect.kind == "type":
         from ..confirm.regimes import check_potential_limit
         from theory.regularized.effects import _as_mirror
-        from theory.regularized.derive import derive_regularized
-        pot = derive_regularized(p).time_potential[0]
+        if potential is None:  # the derivation's own potential, never a second derivation of p
+            raise IbcheckError(f"{p.name}: the type effect needs the derived time-dependent potential; "
+                               "none was derived")
         factor, leading = effect.value
         claim = LimitingRegularizer(A_POS, sp.oo, factor, leading, W, origin="derived", name="A->oo")
-        v = check_potential_limit(claim, _as_mirror(pot, -A_POS), model=p.name, values=values, dps=runs.dps,
+        v = check_potential_limit(claim, _as_mirror(potential, -A_POS), model=p.name, values=values, dps=runs.dps,
                                   symbolic=symbolic)
         from dataclasses import replace
         return replace(v, claim=label or v.claim, kind="effect-type")

@@ -129,7 +129,8 @@ def confirm_regularized(d, problem, *, extra_claims: Sequence = (), backend: str
                     vs.append(relabeled(v, label + ": " + v.claim))
             elif isinstance(inner, Effect):
                 from .checks import check_effect
-                vs.append(check_effect(runs, inner, sched, p, symbolic=status, label=label))
+                tp = d.time_potential[0] if isinstance(d.time_potential, tuple) else None
+                vs.append(check_effect(runs, inner, sched, p, potential=tp, symbolic=status, label=label))
             else:
                 from .checks import check_admissible_claim
                 vs.append(check_admissible_claim(p.name, inner, proof, dps=problem.dps, label=label))
