@@ -141,8 +141,9 @@ def _mpmath_horner(traj, t, bump=0):
     rounded to dps); ``bump`` adds that many units of the last place to the first coefficient."""
     with mpmath.workprec(traj._work_prec):
         t = mpmath.mpf(t)
-        j = max(i for i, (t0, _, _) in enumerate(traj._steps) if t0 <= t)
-        t0, _, coeffs = traj._steps[j]
+        j = max(i for i, (t0, _) in enumerate(traj._steps) if traj._to_mpf(t0) <= t)
+        t0, coeffs = traj._steps[j]
+        t0 = traj._to_mpf(t0)
         rows = coeffs.mpf_rows() if hasattr(coeffs, "mpf_rows") else [[traj._to_mpf(x) for x in c] for c in coeffs]
         out = []
         for i, c in enumerate(rows):

@@ -63,7 +63,7 @@ class Trajectory:
     integrate_seconds: float
     stopped: bool = False        # True when ``stop`` fired before t_end
     final_speed: object = None   # ||f(t_N, y_N)||_inf when computed (stop / until_converged)
-    _steps: list = field(default_factory=list, repr=False)  # (t_j, h_j, native coefficients)
+    _steps: list = field(default_factory=list, repr=False)  # (t_j, coefficients), both native
     _to_mpf: Callable | None = field(default=None, repr=False)
     _work_prec: int = 0
     _rows: dict = field(default_factory=dict, repr=False)  # step index -> coefficients as mpfr
@@ -122,8 +122,8 @@ class Trajectory:
             if not self._steps:
                 return list(self.states[0])
             j = min(max(bisect.bisect_right(self.times, t) - 1, 0), len(self._steps) - 1)
-            t0, _, coeffs = self._steps[j]
-            dt = t - t0
+            t0, coeffs = self._steps[j]
+            dt = t - self._to_mpf(t0)
             with gmpy2.context(precision=P):   # round to nearest
                 rows = self._rows.get(j)
                 if rows is None:  # convert a step's coefficients once, however often it is sampled
@@ -359,6 +359,7 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
     ti = _time.perf_counter()
     steps = 0
     hint = None
+    ynorm = max(abs(v) for v in y) if y else zero   # then the end point's norm of each step
     while True:
         if t >= tend:  # the speed at the end point (order 1 is enough)
             if stop is not None or until_converged:
@@ -376,7 +377,6 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
             raise NotConverged(f"{system.name or 'ODE'}: {max_steps} steps reached at t = "
                                f"{mpmath.nstr(be.to_mpf(t), 12)} before t_end = {mpmath.nstr(tb, 12)}; "
                                f"speed ||f|| = {mpmath.nstr(be.to_mpf(speed_n), 5)}", traj)
-        ynorm = max(abs(v) for v in y) if y else zero
         scale = ynorm if ynorm > one else one
         left = tend - t
         for _ in range(2):
@@ -408,11 +408,11 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
             q = h / rho
             err = nK * h ** K * q / (one - q)
         ynew = (yield Evaluate(coeffs, h, K))
-        traj._steps.append((be.to_mpf(t), be.to_mpf(h), coeffs))
+        traj._steps.append((t, coeffs))   # native: converted when the dense output is sampled
         t = t + h if h != left else tend
         y = ynew
         steps += 1
-        nrm = max(abs(v) for v in y) if y else zero
+        ynorm = nrm = max(abs(v) for v in y) if y else zero
         if not _finite(nrm) or nrm > bound:
             raise FlowBlowUp(f"{system.name or 'ODE'}: ||y||_inf = {mpmath.nstr(be.to_mpf(nrm), 5)} exceeds "
                              f"{mpmath.nstr(bound, 3)} at t = {mpmath.nstr(be.to_mpf(t), 15)} "
