@@ -25,6 +25,7 @@ from theory.parameterization import TIME, Parameterization
 from .errors import ProblemError, SingularInitialization
 from .taylor.jets import exact_to_mpf
 from .problems import exact_number
+from .pullback import reverse_pullback
 from .taylor.odes import ODESystem
 
 
@@ -140,7 +141,12 @@ def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | 
         raise ProblemError(f"{p.name}: {len(wsyms)} w symbols for {n} outputs")
     Wint = tuple(sp.Symbol(f"_w{i}", real=True) for i in range(n))
     Gint = tuple(sp.Symbol(f"_g{i}", real=True) for i in range(n))
-    inter = [(Wint[i], q.outputs[i]) for i in range(n)]
+    # a rational or algebraic map: J^T g by reverse accumulation (shared factors, numerics.pullback)
+    rev = reverse_pullback(q.outputs, q.params, Gint, taken={s.name for s in q.constants})
+    if rev is None:
+        inter = [(Wint[i], q.outputs[i]) for i in range(n)]
+    else:
+        inter = list(rev.forward) + [(Wint[i], rev.outputs[i]) for i in range(n)]
     Xe = ye = None
     rows: set = set()   # the rows of r and g (data times symbols): no time, no singularity
     if loss is None:
@@ -177,12 +183,16 @@ def gradient_flow(p: Parameterization, X: Sequence | None = None, y: Sequence | 
         inter += [(Gint[i], sp.diff(loss, wsyms[i]).xreplace(to_int)) for i in range(n)]
     # x-dot = -M (J^T g + lambda(t) grad h): the Jacobian is sparse for separable/matrix models,
     # so differentiate <g, G(x)> term by term instead of forming J.
-    touches = {xk: [] for xk in q.params}
-    for i, out in enumerate(q.outputs):
-        for xk in out.free_symbols:
-            if xk in touches:
-                touches[xk].append(i)
-    pullback = [sp.Add(*[sp.diff(q.outputs[i], xk) * Gint[i] for i in touches[xk]]) for xk in q.params]
+    if rev is None:
+        touches = {xk: [] for xk in q.params}
+        for i, out in enumerate(q.outputs):
+            for xk in out.free_symbols:
+                if xk in touches:
+                    touches[xk].append(i)
+        pullback = [sp.Add(*[sp.diff(q.outputs[i], xk) * Gint[i] for i in touches[xk]]) for xk in q.params]
+    else:
+        inter += rev.adjoints
+        pullback = list(rev.gradient)
     if q.regularizer is not None:
         lam = q.schedule if q.schedule is not None else sp.Integer(1)
         pullback = [pb + lam * sp.diff(q.regularizer, xk) for pb, xk in zip(pullback, q.params)]
