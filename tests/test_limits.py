@@ -163,3 +163,17 @@ def test_candidate_skipping_keeps_the_factor_and_saves_limits(monkeypatch):
 def test_bounded_ratio(num, den, point, bounded):
     from theory.limits import _bounded
     assert _bounded(num, den, alpha, point) is bounded
+
+
+def test_an_infinite_limit_is_returned_unsimplified_and_still_rejects(monkeypatch):
+    """Simplifying oo*sign(...) cost ~0.5 s a call and only fed a rejection; the limit comes back
+    as computed. Control: a finite limit is still simplified."""
+    import theory.limits as TL
+    x, c = sp.Symbol("x", positive=True), sp.Symbol("c", real=True)
+    calls = []
+    real = TL.sp.simplify
+    monkeypatch.setattr(TL.sp, "simplify", lambda e, *a, **k: calls.append(e) or real(e, *a, **k))
+    L = TL._limit.uncached(sp.sign(c) / x, x, 0)
+    assert L.has(sp.oo) and not calls
+    assert TL._component(L, sp.Integer(0)) == 1      # the route fails there, as before
+    assert TL._limit.uncached(sp.sin(x) / x, x, 0) == 1 and len(calls) == 1

@@ -47,7 +47,9 @@ def _limit(e, x, point):
     L = L.xreplace({t: -s for s, t in flips.items()})
     if L.has(sp.Limit) or isinstance(L, sp.AccumBounds) or L.has(sp.AccumBounds):
         return None
-    return sp.simplify(L)
+    # an infinite or undefined limit is returned as computed: every caller only rejects it (a
+    # candidate factor, a route of the proof), and simplifying e.g. oo*sign(...) costs ~0.5 s
+    return L if L.has(*_INF) else sp.simplify(L)
 
 
 @memo(1024)
