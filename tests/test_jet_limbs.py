@@ -482,39 +482,41 @@ def test_tiny_states_keep_their_relative_accuracy_on_the_limbs(monkeypatch):
     assert rel(integrate(sysm, y0, 1, dps=30, backend="limbs")) > mpmath.mpf(10) ** -10
 
 
-def test_buffered_step_of_flows_with_units_of_different_lengths(monkeypatch):
+@pytest.mark.parametrize("ss", [[-6, 3], [-6, -6, 3], [-6, 3, -6]])
+def test_buffered_step_of_flows_with_units_of_different_lengths(monkeypatch, ss):
     """Flows with units 2^3 and 2^-6 in one call: the step constants 2^s/((k+1)d) of the two
     units have different numbers of limb rows at low orders, and the buffered loop writes each
     unit's product on its columns with zero rows above the shorter one, whatever the reused
-    buffer held before: the limbs are those of the general loop. Control: without the zero
-    rows, what the buffer held leaks into the result."""
+    buffer held before: the limbs are those of the general loop -- for flows sorted by unit
+    (each unit a block of columns, as LimbJet.batch passes them) and interleaved (column
+    lists). Control: without the zero rows, what the buffer held leaks into the result."""
     import numpy as np
     sysm, y0 = _diagonal_net(4, 2)
     prog, P, K = decompose(sysm), _work_prec(30), 20
-    ys = [[jet_fast_mpfr(exact_to_mpf(v / 100, P)) for v in y0] for _ in range(2)]
+    ys = [[jet_fast_mpfr(exact_to_mpf(v / (100 + b), P)) for v in y0] for b in range(len(ss))]
 
     def limbs(ss, mutate=False):
         with gmpy2.context(gmpy2.get_context(), precision=P), mpmath.workprec(P), monkeypatch.context() as mp:
             lj = jet_limbs.LimbJet(prog, P)
             lay = lj._layout(K)
             assert lj._steps(lay, 3, K)[1][2].shape[0] > lj._steps(lay, -6, K)[1][2].shape[0]
-            lj._run([gmpy2.mpfr(0)] * 2, ys, K, ss)
-            w = lay.get(("work", 2))
+            lj._run([gmpy2.mpfr(0)] * len(ss), ys, K, ss)
+            w = lay.get(("work", len(ss)))
             if w:  # what an earlier call could have left in the step's buffers
                 for cr in w._ycarries.values():
                     cr[0][...] = 7.0
             if mutate:  # control: the zero rows above the shorter constant not written
                 mp.setattr(jet_limbs, "_ZERO_ROWS", False)
-            out = lj._run([gmpy2.mpfr(0)] * 2, ys, K, ss)
+            out = lj._run([gmpy2.mpfr(0)] * len(ss), ys, K, ss)
             return [r.C if isinstance(r, jet_limbs.LimbSeries) else None for r in out]
 
-    buffered = limbs([-6, 3])
+    buffered = limbs(ss)
     with monkeypatch.context() as mp:
         mp.setattr(jet_limbs.LimbJet, "_orders", lambda self, S, K, lay, ss, work=None:
                    self._orders_general(S, K, lay, ss, len(ss)))
-        general = limbs([-6, 3])
+        general = limbs(ss)
     assert all(a is not None and np.array_equal(a, b) for a, b in zip(buffered, general))
-    stale = limbs([-6, 3], mutate=True)
+    stale = limbs(ss, mutate=True)
     assert not all(a is not None and np.array_equal(a, b) for a, b in zip(stale, general))
 
 

@@ -528,6 +528,9 @@ ceil`
                 for i, r in zip(idx, fine.batch([requests[i] for i in idx])):
                     out[i] = r
                 continue
+            # flows of one unit side by side: each unit's step constant then acts on a block
+            # of columns (a view) in the buffered loop; every flow's limbs are its own anyway
+            idx.sort(key=lambda i: _unit_exp(requests[i][3]))
             ss = [_unit_exp(requests[i][3]) for i in idx]
             res = self._run([requests[i][0] for i in idx], [requests[i][1] for i in idx], K, ss)
             # a first call (no hint: unit 1) that outgrew the limbs runs again with the smaller
@@ -810,6 +813,7 @@ ceil`
         if multi:  # per order: the rows of the tallest unit's constant; a carry first for any unit
             mrows = [max(c[1][1][k].shape[0] for c in cols) for k in range(K)]
             mpre = [any(c[1][2][k] for c in cols) for k in range(K)]
+            blocks = _unit_blocks(cols, w.Go, Bf)
         Srev[:, K] = S[:, 0]
         if K >= 1:
             Srev[:, K - 1] = S[:, 1]
@@ -884,11 +888,20 @@ ceil`
                 if multi:  # flows with other units: each unit's constant on its columns, zero
                     # rows above a shorter constant (as _step_sums), one carry for all
                     cf, ci, clo, chi, cq, cL, cm, ctop, cvT = w.ycarry(mrows[k])
-                    for cl, (_, Tn, _) in cols:
-                        r = Tn[k].shape[0]
-                        cf[:r, cl] = dot(Tn[k], Ak[:, cl])
-                        if r < mrows[k] and _ZERO_ROWS:
-                            cf[r:, cl] = 0.0
+                    if blocks is not None:  # each unit's flows a block b0:b1 of every node's columns
+                        cf3 = cf.reshape(mrows[k], w.Go, Bf).transpose(1, 0, 2)
+                        Ak3 = Ak.reshape(nl, w.Go, Bf).transpose(1, 0, 2)
+                        for (b0, b1), (_, (_, Tn, _)) in zip(blocks, cols):
+                            r = Tn[k].shape[0]
+                            matmul(Tn[k], Ak3[:, :, b0:b1], out=cf3[:, :r, b0:b1])
+                            if r < mrows[k] and _ZERO_ROWS:
+                                cf3[:, r:, b0:b1] = 0.0
+                    else:
+                        for cl, (_, Tn, _) in cols:
+                            r = Tn[k].shape[0]
+                            cf[:r, cl] = dot(Tn[k], Ak[:, cl])
+                            if r < mrows[k] and _ZERO_ROWS:
+                                cf[r:, cl] = 0.0
                 else:
                     cf, ci, clo, chi, cq, cL, cm, ctop, cvT = ycs[0][k]
                     dot(dkTn[k], Ak, out=cf)
@@ -1095,6 +1108,21 @@ class _Work:
         if cr is None:
             cr = self._ycarries[rows] = _Carry((rows, self.GB), self.ptop, self.L).parts()
         return cr
+
+
+def _unit_blocks(cols, Go: int, Bf: int):
+    """``[(b0, b1), ...]``: each unit's flows as a range of flow indices when its columns are
+    exactly g Bf + b for every node g and b0 <= b < b1 (flows sorted by unit, as
+    :meth:`LimbJet.batch` passes them), else None."""
+    out = []
+    for cl, _ in cols:
+        b = np.asarray(cl)[:len(cl) // Go]
+        b0, b1 = int(b[0]), int(b[-1]) + 1
+        if b1 - b0 != len(b) or not np.array_equal(
+                cl, (np.arange(Go)[:, None] * Bf + np.arange(b0, b1)[None, :]).ravel()):
+            return None
+        out.append((b0, b1))
+    return out
 
 
 def _step_sums(Ak, cols, k: int, nlx: int, C0, rounds: int, base: float) -> np.ndarray:
