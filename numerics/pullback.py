@@ -53,7 +53,7 @@ def _partials(e, vargs, t) -> list:
     b, p = vargs
     if p.is_number:
         # p b^(p-1), as p t / b where b != 0 wherever t = b^p is differentiable (p < 1, p != 0)
-        if p.is_Integer and p > 0 or p > 1:
+        if p.is_Integer and p > 0 or (p.is_extended_real and p > 1):
             return [p * b ** (p - 1), None]
         return [p * t / b, None]
     return [p * t / b, t * sp.log(b)]
