@@ -412,9 +412,9 @@ def _integration(system, y0, t_end, dps, tol, stop, until_converged, max_steps, 
         t = t + h if h != left else tend
         y = ynew
         steps += 1
-        ynorm = nrm = max(abs(v) for v in y) if y else zero
-        if not _finite(nrm) or nrm > bound:
-            raise FlowBlowUp(f"{system.name or 'ODE'}: ||y||_inf = {mpmath.nstr(be.to_mpf(nrm), 5)} exceeds "
+        ynorm = max(abs(v) for v in y) if y else zero
+        if not _finite(ynorm) or ynorm > bound:
+            raise FlowBlowUp(f"{system.name or 'ODE'}: ||y||_inf = {mpmath.nstr(be.to_mpf(ynorm), 5)} exceeds "
                              f"{mpmath.nstr(bound, 3)} at t = {mpmath.nstr(be.to_mpf(t), 15)} "
                              f"(largest: {_largest(program, y)}) after {steps} steps")
         traj._points.append((t, err, y))

@@ -530,8 +530,9 @@ ceil`
                 continue
             # flows of one unit side by side: each unit's step constant then acts on a block
             # of columns (a view) in the buffered loop; every flow's limbs are its own anyway
-            idx.sort(key=lambda i: _unit_exp(requests[i][3]))
-            ss = [_unit_exp(requests[i][3]) for i in idx]
+            unit = {i: _unit_exp(requests[i][3]) for i in idx}
+            idx.sort(key=unit.get)
+            ss = [unit[i] for i in idx]
             res = self._run([requests[i][0] for i in idx], [requests[i][1] for i in idx], K, ss)
             # a first call (no hint: unit 1) that outgrew the limbs runs again with the smaller
             # unit its exact low orders ask for (_Outgrew.shift), all such flows in one call
